@@ -1,0 +1,1 @@
+"""Applications for an NPQ and their endorsement (issue 4)."""

@@ -1,0 +1,1 @@
+"""Summative assessment windows, submissions and marking (issue 7)."""

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import health, views
+
+admin.site.site_header = "NPQ Portal administration"
+admin.site.site_title = "NPQ Portal admin"
+admin.site.index_title = "Run your NPQ cohorts"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "npq_portal.views.page_not_found"
+handler500 = "npq_portal.views.server_error"

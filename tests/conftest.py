@@ -1,0 +1,147 @@
+"""Shared fixtures. In CI (CI=true) every service must be present: nothing is skipped."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def need(available: bool, what: str) -> None:
+    """Skip outside CI when a service is missing; in CI, fail loudly instead."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true but {what} is not available; start it (see /work/.library/env).")
+    pytest.skip(f"{what} is not available here (it is required, and checked, in CI)")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not IN_CI:
+        return
+    problems = []
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL does not point at PostgreSQL")
+    if not _reachable(REDIS_URL):
+        problems.append(f"Redis is not reachable at {REDIS_URL}")
+    if not Path(CHROMIUM).exists():
+        problems.append(f"Chromium is not installed at {CHROMIUM}")
+    if problems:
+        pytest.exit("CI=true but: " + "; ".join(problems), returncode=1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    # Rate limits live in the cache; every test starts with none counted.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    need(_reachable(REDIS_URL), f"Redis at {REDIS_URL}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def celery_worker_process(redis_url: str, transactional_db, django_db_setup) -> Iterator[dict]:
+    """A real ``celery worker`` process on Redis, reading the test database.
+
+    Yields the broker settings to send tasks with; the worker listens on a queue of its own
+    so that parallel runs never steal each other's tasks.
+    """
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    db = settings.DATABASES["default"]
+    env = dict(os.environ)
+    env.update(
+        DJANGO_ENV="test",
+        DJANGO_SETTINGS_MODULE="npq_portal.settings_test",
+        CELERY_BROKER_URL=redis_url,
+        CELERY_RESULT_BACKEND=redis_url,
+    )
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or 'localhost'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "npq_portal",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}@%h",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    from npq_portal.celery import app
+
+    conf = {
+        "broker_url": redis_url,
+        "result_backend": redis_url,
+        "task_always_eager": False,
+    }
+    saved = {key: app.conf[key] for key in conf}
+    app.conf.update(conf)
+    # The client's cached connections and backend were built from the old settings.
+    app.pool.force_close_all()
+    app._local.__dict__.pop("backend", None)
+    try:
+        yield {"queue": queue, "app": app, "process": worker}
+    finally:
+        app.conf.update(saved)
+        app.pool.force_close_all()
+        app._local.__dict__.pop("backend", None)
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    need(Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None, f"Chromium at {CHROMIUM}")
+    return CHROMIUM

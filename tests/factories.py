@@ -1,0 +1,107 @@
+"""factory_boy factories for the portal's models."""
+
+from datetime import date
+
+import factory
+from allauth.account.models import EmailAddress
+
+from accounts.models import User
+from funding.models import FundingRound
+from programmes.models import (
+    Cohort,
+    Course,
+    Group,
+    Hub,
+    HubMembership,
+    LeadProvider,
+    Participant,
+    Programme,
+)
+from programmes.services import delivery_end_for
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@school.example")
+    full_name = factory.Faker("name", locale="en_GB")
+    password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def verified(self, create, extracted, **kwargs):
+        """Verified by default, as a user who finished sign-up would be."""
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class LeadProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadProvider
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Lead provider {n}")
+
+
+class HubFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Hub
+
+    name = factory.Sequence(lambda n: f"Hub {n}")
+    lead_provider = factory.SubFactory(LeadProviderFactory)
+
+
+class HubMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HubMembership
+
+    hub = factory.SubFactory(HubFactory)
+    user = factory.SubFactory(UserFactory, is_staff=True)
+    role = HubMembership.Role.HUB_ADMIN
+
+
+class CohortFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cohort
+
+    hub = factory.SubFactory(HubFactory)
+    identifier = factory.Sequence(lambda n: f"{2025 + n}-autumn")
+    start_date = date(2025, 10, 1)
+    registration_opens_on = date(2025, 6, 1)
+    registration_closes_on = date(2025, 9, 15)
+    funding_round = factory.LazyFunction(lambda: FundingRound.objects.get(code="2025"))
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+
+    cohort = factory.SubFactory(CohortFactory)
+    programme = factory.LazyFunction(lambda: Programme.objects.get(code="NPQLT"))
+    delivery_start = factory.SelfAttribute("cohort.start_date")
+    delivery_end = factory.LazyAttribute(
+        lambda o: delivery_end_for(programme=o.programme, delivery_start=o.delivery_start)
+    )
+    funded_places = 30
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+
+    course = factory.SubFactory(CourseFactory)
+    name = factory.Sequence(lambda n: f"Group {n}")
+    capacity = 20
+
+
+class ParticipantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Participant
+
+    user = factory.SubFactory(UserFactory)
+    group = factory.SubFactory(GroupFactory)
+    course = factory.SelfAttribute("group.course")
+    trn = factory.Sequence(lambda n: f"{2000000 + n}")

@@ -1,0 +1,41 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import User
+from programmes.models import Cohort, Group, Hub, Participant
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_creates_a_hub_with_cohorts_groups_participants_and_role_accounts(client, capsys):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    hub = Hub.objects.get()
+    assert Cohort.objects.filter(hub=hub).count() == 2
+    assert Group.objects.filter(course__cohort__hub=hub).count() >= 2
+    assert Participant.objects.count() == 50
+    for email in ("alice@", "hana@", "sam@", "fran@", "admin@"):
+        assert email in out
+    assert "password: npq-demo-2026" in out
+    assert User.objects.get(email="admin@demo.npq-portal.test").is_superuser
+    # The printed details really sign in.
+    response = client.post(
+        "/accounts/login/", {"login": "alice@demo.npq-portal.test", "password": "npq-demo-2026"}
+    )
+    assert response.status_code == 302
+    html = client.get("/").content.decode()
+    assert "Your NPQs" in html and "Leading Teaching (NPQLT)" in html
+
+
+def test_seed_demo_twice_changes_nothing():
+    call_command("seed_demo")
+    counts = (User.objects.count(), Participant.objects.count(), Group.objects.count())
+    call_command("seed_demo")
+    assert (User.objects.count(), Participant.objects.count(), Group.objects.count()) == counts
+
+
+def test_seed_demo_refuses_production(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="refuses to run when DJANGO_ENV=production"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
