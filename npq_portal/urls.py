@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from programmes import views as programme_views
+
 from . import health, views
 
 admin.site.site_header = "NPQ Portal administration"
@@ -11,6 +13,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("calendar/", programme_views.calendar_page, name="calendar"),
+    path("calendar/new-address", programme_views.calendar_rotate, name="calendar_rotate"),
+    path("calendar/<str:token>.ics", programme_views.calendar_feed, name="calendar_feed"),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,27 +1,106 @@
-"""Django admin for hub staff. Every list, form, lookup and action is scoped to the user's hubs."""
+"""Django admin for hub staff. Every list, form, lookup, filter and action is scoped to the user.
 
+Scoping lives in ``programmes.selectors.visible_to``; this module only wires it in and calls
+services. Status changes and registers have their own small admin pages (``programmes/admin_views.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Cohort, Course, Group, Hub, HubMembership, LeadProvider, Participant, Programme
-from .selectors import hubs_for_staff
+from accounts.models import User
+
+from . import admin_views
+from .models import (
+    Activity,
+    Attendance,
+    Cohort,
+    Course,
+    Group,
+    Hub,
+    HubMembership,
+    LeadProvider,
+    Participant,
+    Programme,
+)
+from .selectors import SCOPES, visible_to
+from .services import (
+    EnrolmentError,
+    hub_membership_add,
+    participant_enrol,
+    sync_staff_access,
+    validate_enrolment,
+)
+
+scoped_filter = admin.RelatedOnlyFieldListFilter  # choices only from rows the user can see
 
 
-class HubScopedAdminMixin:
-    """Limit a ModelAdmin to the rows of the hubs the user belongs to (superusers see all).
+@admin.action(description="Export selected rows as CSV")
+def export_as_csv(modeladmin: HubScopedAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+    """CSV of the selected rows (already limited to the user's scope by the changelist)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = modeladmin.model._meta.verbose_name_plural.replace(" ", "-")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    writer = csv.writer(response)
+    columns = modeladmin.csv_columns
+    writer.writerow([header for header, _ in columns])
+    for row in queryset.select_related(*modeladmin.list_select_related or ()):
+        writer.writerow([_csv_value(row, path) for _, path in columns])
+    return response
 
-    ``hub_path`` is the ORM path from the model to its Hub.
-    """
 
-    hub_path: str = "hub"
+def _csv_value(row: object, dotted: str) -> object:
+    value = row
+    for part in dotted.split("."):
+        value = getattr(value, part, None)
+        if value is None:
+            return ""
+        if callable(value):
+            value = value()
+    # Defuse spreadsheet formulas in user-entered text.
+    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@"}:
+        return "'" + value
+    return value
+
+
+class HubScopedAdmin(admin.ModelAdmin):
+    """Rows, choices and lookups limited to what ``request.user`` may see."""
+
+    csv_columns: Sequence[tuple[str, str]] = ()
+    actions = (export_as_csv,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)  # type: ignore[misc]
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(**{f"{self.hub_path}__in": hubs_for_staff(user=request.user)})
+        return visible_to(super().get_queryset(request), request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model in SCOPES:
+            kwargs["queryset"] = visible_to(db_field.related_model._default_manager.all(), request.user)
+        elif db_field.related_model is User and not request.user.is_superuser:
+            kwargs["queryset"] = User.objects.all()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.related_model is User and not request.user.is_superuser:
+            # Only staff of the user's own hubs can be chosen as facilitators.
+            kwargs["queryset"] = User.objects.filter(
+                hub_memberships__hub__in=visible_to(Hub.objects.all(), request.user)
+            ).distinct()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        if not self.csv_columns:
+            actions.pop("export_as_csv", None)
+        return actions
 
 
 @admin.register(LeadProvider)
@@ -29,20 +108,46 @@ class LeadProviderAdmin(admin.ModelAdmin):
     list_display = ("name",)
     search_fields = ("name",)
 
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
 
 class HubMembershipInline(admin.TabularInline):
     model = HubMembership
     extra = 0
     autocomplete_fields = ("user",)
 
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
 
 @admin.register(Hub)
-class HubAdmin(HubScopedAdminMixin, admin.ModelAdmin):
-    hub_path = "pk"
+class HubAdmin(HubScopedAdmin):
     list_display = ("name", "lead_provider", "contact_email")
     list_select_related = ("lead_provider",)
     search_fields = ("name",)
     inlines = (HubMembershipInline,)
+    csv_columns = (
+        ("Hub", "name"),
+        ("Lead provider", "lead_provider.name"),
+        ("Contact", "contact_email"),
+    )
+
+    def save_formset(self, request, form, formset, change):
+        # Memberships go through the service so that role permissions follow.
+        instances = formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            from .services import hub_membership_remove
+
+            hub_membership_remove(membership=membership)
+        for membership in instances:
+            hub_membership_add(hub=form.instance, user=membership.user, role=membership.role)
 
 
 @admin.register(Programme)
@@ -61,7 +166,7 @@ class ProgrammeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Cohort)
-class CohortAdmin(HubScopedAdminMixin, admin.ModelAdmin):
+class CohortAdmin(HubScopedAdmin):
     list_display = (
         "identifier",
         "hub",
@@ -72,19 +177,29 @@ class CohortAdmin(HubScopedAdminMixin, admin.ModelAdmin):
         "funding_round",
     )
     list_select_related = ("hub", "funding_round")
-    list_filter = ("funding_model", "funding_round")
+    list_filter = (("hub", scoped_filter), "funding_model", "funding_round")
     search_fields = ("identifier",)
+    csv_columns = (
+        ("Cohort", "identifier"),
+        ("Hub", "hub.name"),
+        ("Start", "start_date"),
+        ("Registration opens", "registration_opens_on"),
+        ("Registration closes", "registration_closes_on"),
+        ("Funding model", "funding_model"),
+        ("Funding round", "funding_round.code"),
+    )
 
 
 class GroupInline(admin.TabularInline):
     model = Group
     extra = 0
-    fields = ("name", "mode", "venue", "capacity")
+    fields = ("name", "mode", "venue", "capacity", "enrolled")
+    readonly_fields = ("enrolled",)
+    show_change_link = True
 
 
 @admin.register(Course)
-class CourseAdmin(HubScopedAdminMixin, admin.ModelAdmin):
-    hub_path = "cohort__hub"
+class CourseAdmin(HubScopedAdmin):
     list_display = (
         "__str__",
         "programme",
@@ -94,25 +209,320 @@ class CourseAdmin(HubScopedAdminMixin, admin.ModelAdmin):
         "funded_places",
     )
     list_select_related = ("programme", "cohort__hub")
-    list_filter = ("cohort", "programme")
+    list_filter = (("cohort", scoped_filter), "programme")
     search_fields = ("programme__code", "programme__name", "cohort__identifier")
     inlines = (GroupInline,)
+    csv_columns = (
+        ("Programme", "programme.code"),
+        ("Cohort", "cohort.identifier"),
+        ("Hub", "cohort.hub.name"),
+        ("Delivery start", "delivery_start"),
+        ("Delivery end", "delivery_end"),
+        ("Funded places", "funded_places"),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("delivery_end",)
+
+    def save_model(self, request, obj, form, change):
+        from .services import delivery_end_for
+
+        obj.delivery_end = delivery_end_for(programme=obj.programme, delivery_start=obj.delivery_start)
+        super().save_model(request, obj, form, change)
+
+
+class ActivityInline(admin.TabularInline):
+    model = Activity
+    extra = 0
+    fields = (
+        "code",
+        "kind",
+        "title",
+        "starts_at",
+        "ends_at",
+        "due_on",
+        "weight",
+        "required",
+        "counts_towards_engagement",
+    )
+    show_change_link = True
+
+
+class GroupForm(forms.ModelForm):
+    class Meta:
+        model = Group
+        fields = ("course", "name", "mode", "venue", "capacity", "facilitators")
+
+    def clean_capacity(self) -> int:
+        capacity = self.cleaned_data["capacity"]
+        if self.instance.pk and capacity < self.instance.enrolled:
+            raise forms.ValidationError(
+                f"The group has {self.instance.enrolled} participants; capacity cannot be lower."
+            )
+        return capacity
 
 
 @admin.register(Group)
-class GroupAdmin(HubScopedAdminMixin, admin.ModelAdmin):
-    hub_path = "course__cohort__hub"
-    list_display = ("name", "course", "mode", "venue", "capacity")
+class GroupAdmin(HubScopedAdmin):
+    form = GroupForm
+    list_display = ("name", "course", "mode", "venue", "capacity", "enrolled")
     list_select_related = ("course__programme", "course__cohort__hub")
-    list_filter = ("mode", "course__cohort", "course__programme")
-    search_fields = ("name", "venue")
+    list_filter = (("course__cohort", scoped_filter), ("course__programme", scoped_filter), "mode")
+    search_fields = ("name", "venue", "course__programme__code")
+    filter_horizontal = ("facilitators",)
+    inlines = (ActivityInline,)
+    csv_columns = (
+        ("Group", "name"),
+        ("Programme", "course.programme.code"),
+        ("Cohort", "course.cohort.identifier"),
+        ("Mode", "get_mode_display"),
+        ("Venue", "venue"),
+        ("Capacity", "capacity"),
+        ("Enrolled", "enrolled"),
+    )
+
+    def save_formset(self, request, form, formset, change):
+        # A group's activities belong to its course.
+        for activity in formset.save(commit=False):
+            activity.course = form.instance.course
+            activity.save()
+        for activity in formset.deleted_objects:
+            activity.delete()
+
+    def save_related(self, request, form, formsets, change):
+        before = set(form.instance.facilitators.all()) if change else set()
+        super().save_related(request, form, formsets, change)
+        for user in before | set(form.instance.facilitators.all()):
+            sync_staff_access(user=user)
+
+
+@admin.register(Activity)
+class ActivityAdmin(HubScopedAdmin):
+    list_display = (
+        "title",
+        "kind",
+        "course",
+        "group",
+        "starts_at",
+        "due_on",
+        "weight",
+        "required",
+        "register_link",
+    )
+    list_select_related = ("course__programme", "course__cohort", "group")
+    list_filter = (
+        ("course__cohort", scoped_filter),
+        ("course__programme", scoped_filter),
+        ("group", scoped_filter),
+        "kind",
+        "required",
+    )
+    search_fields = ("title", "code")
+    autocomplete_fields = ("course", "group")
+    csv_columns = (
+        ("Code", "code"),
+        ("Title", "title"),
+        ("Kind", "get_kind_display"),
+        ("Programme", "course.programme.code"),
+        ("Cohort", "course.cohort.identifier"),
+        ("Group", "group.name"),
+        ("Starts", "starts_at"),
+        ("Due", "due_on"),
+        ("Weight", "weight"),
+        ("Required", "required"),
+    )
+
+    @admin.display(description="Register")
+    def register_link(self, obj: Activity) -> str:
+        return format_html(
+            '<a href="{}">Take register</a>',
+            reverse("admin:programmes_activity_register", args=[obj.pk]),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:activity_id>/register/",
+                self.admin_site.admin_view(admin_views.RegisterView.as_view(model_admin=self)),
+                name="programmes_activity_register",
+            ),
+            *super().get_urls(),
+        ]
+
+    def save_model(self, request, obj, form, change):
+        if obj.group_id:
+            obj.course = obj.group.course
+        super().save_model(request, obj, form, change)
+
+
+class ParticipantAddForm(forms.ModelForm):
+    """Enrol someone who has an account, found by their email address (no list of all users)."""
+
+    email = forms.EmailField(help_text="The email address the participant signs in with.")
+
+    class Meta:
+        model = Participant
+        fields = ("course", "group", "trn", "mentor_name", "mentor_email")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].lower()
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            raise forms.ValidationError(
+                "No account uses this email address; ask the participant to create one."
+            )
+        self.instance.user = user
+        return email
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            try:
+                validate_enrolment(user=self.instance.user, course=data["course"], group=data.get("group"))
+            except EnrolmentError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return data
 
 
 @admin.register(Participant)
-class ParticipantAdmin(HubScopedAdminMixin, SimpleHistoryAdmin):
-    hub_path = "course__cohort__hub"
+class ParticipantAdmin(HubScopedAdmin, SimpleHistoryAdmin):
     list_display = ("user", "trn", "course", "group", "status", "status_changed_on")
-    list_select_related = ("user", "course__programme", "course__cohort__hub", "group")
-    list_filter = ("status", "course__cohort", "course__programme", "group")
+    list_select_related = ("user", "course__programme", "course__cohort", "group")
+    list_filter = (
+        ("course__cohort", scoped_filter),
+        ("course__programme", scoped_filter),
+        ("group", scoped_filter),
+        "status",
+    )
     search_fields = ("user__email", "user__full_name", "trn")
-    raw_id_fields = ("user",)
+    readonly_fields = (
+        "user",
+        "course",
+        "group",
+        "status",
+        "status_reason",
+        "status_changed_on",
+        "enrolled_at",
+    )
+    change_form_template = "admin/programmes/participant/change_form.html"
+    csv_columns = (
+        ("Email", "user.email"),
+        ("Name", "user.full_name"),
+        ("TRN", "trn"),
+        ("Programme", "course.programme.code"),
+        ("Cohort", "course.cohort.identifier"),
+        ("Group", "group.name"),
+        ("Status", "status"),
+        ("Reason", "status_reason"),
+        ("Status changed", "status_changed_on"),
+        ("Mentor", "mentor_name"),
+        ("Mentor email", "mentor_email"),
+    )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ParticipantAddForm
+            kwargs["fields"] = None
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("email", "course", "group", "trn", "mentor_name", "mentor_email")
+        return (
+            "user",
+            "trn",
+            "course",
+            "group",
+            "status",
+            "status_reason",
+            "status_changed_on",
+            "mentor_name",
+            "mentor_email",
+            "enrolled_at",
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = participant_enrol(
+            user=obj.user,
+            course=obj.course,
+            group=obj.group,
+            trn=obj.trn,
+            mentor_name=obj.mentor_name,
+            mentor_email=obj.mentor_email,
+            by=request.user,
+        )
+        obj.pk = created.pk
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:participant_id>/status/<str:change>/",
+                view(admin_views.ParticipantStatusView.as_view(model_admin=self)),
+                name="programmes_participant_status",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_delete_permission(self, request, obj=None):
+        # Enrolments are withdrawn, never deleted, so that history and funding rules hold.
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(HubScopedAdmin):
+    list_display = ("participant", "activity", "status", "recorded_by", "recorded_at")
+    list_select_related = ("participant__user", "activity", "recorded_by")
+    list_filter = (
+        ("activity__course__cohort", scoped_filter),
+        ("participant__group", scoped_filter),
+        "status",
+    )
+    search_fields = (
+        "participant__user__email",
+        "participant__trn",
+        "activity__title",
+        "activity__code",
+    )
+    readonly_fields = ("participant", "activity", "recorded_by", "recorded_at")
+    csv_columns = (
+        ("Email", "participant.user.email"),
+        ("TRN", "participant.trn"),
+        ("Activity", "activity.code"),
+        ("Title", "activity.title"),
+        ("Status", "status"),
+        ("Recorded at", "recorded_at"),
+    )
+
+    def has_add_permission(self, request):
+        return False  # marks are taken on an activity's register
+
+
+@admin.register(HubMembership)
+class HubMembershipAdmin(HubScopedAdmin):
+    list_display = ("user", "hub", "role")
+    list_select_related = ("user", "hub")
+    list_filter = ("role",)
+    search_fields = ("user__email", "hub__name")
+    autocomplete_fields = ("user",)
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        membership = hub_membership_add(hub=obj.hub, user=obj.user, role=obj.role)
+        obj.pk = membership.pk
+
+    def delete_model(self, request, obj):
+        from .services import hub_membership_remove
+
+        hub_membership_remove(membership=obj)

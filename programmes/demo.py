@@ -4,7 +4,8 @@ Idempotent: running it again changes nothing. Used by ``manage.py seed_demo`` (`
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
@@ -12,8 +13,20 @@ from django.db import transaction
 from accounts.models import User
 from funding.models import FundingRound
 
-from .models import Cohort, Course, Group, Hub, HubMembership, LeadProvider, Participant, Programme
-from .services import course_create
+from .models import (
+    Activity,
+    Cohort,
+    Course,
+    Group,
+    Hub,
+    HubMembership,
+    LeadProvider,
+    Participant,
+    Programme,
+)
+from .services import course_create, hub_membership_add, participant_enrol
+
+LONDON = ZoneInfo("Europe/London")
 
 DEMO_PASSWORD = "npq-demo-2026"  # noqa: S105 - printed for the demo; refused in production
 
@@ -71,9 +84,7 @@ def _account(email: str, name: str, *, staff: bool = False, superuser: bool = Fa
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
     # Demo accounts are verified so that they can sign in at once.
-    EmailAddress.objects.get_or_create(
-        user=user, email=email, defaults={"verified": True, "primary": True}
-    )
+    EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
     return user
 
 
@@ -88,17 +99,13 @@ def seed_demo() -> list[DemoAccount]:
     staff = _account("sam@demo.npq-portal.test", "Sam Singh", staff=True)
     facilitator = _account("fran@demo.npq-portal.test", "Fran Fletcher", staff=True)
     _account("admin@demo.npq-portal.test", "Ada Admin", staff=True, superuser=True)
-    HubMembership.objects.get_or_create(hub=hub, user=staff, defaults={"role": "hub_admin"})
-    HubMembership.objects.get_or_create(hub=hub, user=facilitator, defaults={"role": "facilitator"})
+    hub_membership_add(hub=hub, user=staff, role=HubMembership.Role.HUB_ADMIN)
+    hub_membership_add(hub=hub, user=facilitator, role=HubMembership.Role.FACILITATOR)
 
     round_2025 = FundingRound.objects.get(code="2025")
     cohorts = [
-        _cohort(
-            hub, "2025-autumn", date(2025, 10, 1), date(2025, 6, 1), date(2025, 9, 15), round_2025
-        ),
-        _cohort(
-            hub, "2026-spring", date(2026, 2, 1), date(2025, 10, 1), date(2026, 1, 15), round_2025
-        ),
+        _cohort(hub, "2025-autumn", date(2025, 10, 1), date(2025, 6, 1), date(2025, 9, 15), round_2025),
+        _cohort(hub, "2026-spring", date(2026, 2, 1), date(2025, 10, 1), date(2026, 1, 15), round_2025),
     ]
     groups: list[Group] = []
     for cohort in cohorts:
@@ -114,6 +121,7 @@ def seed_demo() -> list[DemoAccount]:
                 defaults={"mode": Group.Mode.ONLINE, "capacity": 15},
             )
             group.facilitators.add(facilitator)
+            _activities(group)
             groups.append(group)
 
     others = [
@@ -124,12 +132,40 @@ def seed_demo() -> list[DemoAccount]:
     people = [accounts["participant"], *others]
     for index, person in enumerate(people):
         group = groups[index % len(groups)]
-        Participant.objects.get_or_create(
-            user=person,
-            course=group.course,
-            defaults={"group": group, "trn": f"{1000001 + index}"},
-        )
+        if not Participant.objects.filter(user=person, course=group.course).exists():
+            participant_enrol(user=person, course=group.course, group=group, trn=f"{1000001 + index}")
     return DEMO_ACCOUNTS
+
+
+# (code, kind, title, days after delivery start, is a session)
+DEMO_ACTIVITIES = [
+    ("induction", Activity.Kind.INDUCTION_CONFERENCE, "Induction conference", 0, True),
+    ("diagnostic-1", Activity.Kind.DIAGNOSTIC, "Module 1 diagnostic", 14, False),
+    ("seminar-1", Activity.Kind.SEMINAR, "Module 1 seminar", 28, True),
+    ("study-unit-1", Activity.Kind.ONLINE_STUDY_UNIT, "Module 1 online study", 42, False),
+    ("reflection-1", Activity.Kind.FORMATIVE_REFLECTION, "Module 1 reflection", 56, False),
+    ("seminar-2", Activity.Kind.SEMINAR, "Module 2 seminar", 84, True),
+]
+
+
+def _activities(group: Group) -> None:
+    start = group.course.delivery_start
+    for code, kind, title, days, session in DEMO_ACTIVITIES:
+        day = start + timedelta(days=days)
+        Activity.objects.get_or_create(
+            course=group.course,
+            code=f"{code}-{group.pk}",
+            defaults={
+                "group": group,
+                "kind": kind,
+                "title": title,
+                "starts_at": datetime.combine(day, time(16, 0), tzinfo=LONDON) if session else None,
+                "ends_at": datetime.combine(day, time(17, 30), tzinfo=LONDON) if session else None,
+                "due_on": None if session else day,
+                # The diagnostic and reflection tasks together weigh as much as everything else.
+                "weight": 2 if kind in {Activity.Kind.DIAGNOSTIC, Activity.Kind.FORMATIVE_REFLECTION} else 1,
+            },
+        )
 
 
 def _cohort(

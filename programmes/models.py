@@ -116,9 +116,7 @@ class Cohort(models.Model):
     start_date = models.DateField()
     registration_opens_on = models.DateField()
     registration_closes_on = models.DateField()
-    funding_model = models.CharField(
-        max_length=10, choices=FundingModel.choices, default=FundingModel.FULL
-    )
+    funding_model = models.CharField(max_length=10, choices=FundingModel.choices, default=FundingModel.FULL)
     funding_round = models.ForeignKey(
         "funding.FundingRound", on_delete=models.PROTECT, related_name="cohorts"
     )
@@ -171,6 +169,9 @@ class Group(models.Model):
     mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.ONLINE)
     venue = models.CharField(max_length=200, blank=True)
     capacity = models.PositiveIntegerField()
+    # Live (active or deferred) participants in the group, kept by programmes.services so that
+    # the database itself refuses to go over capacity, even under concurrent enrolments.
+    enrolled = models.PositiveIntegerField(default=0, editable=False)
     facilitators = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="facilitated_groups"
     )
@@ -179,6 +180,9 @@ class Group(models.Model):
         ordering = ["course", "name"]
         constraints = [
             models.UniqueConstraint(fields=["course", "name"], name="group_name_unique_in_course"),
+            models.CheckConstraint(
+                condition=Q(enrolled__lte=models.F("capacity")), name="group_capacity_not_exceeded"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -194,17 +198,17 @@ class Participant(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn"
         COMPLETED = "completed", "Completed"
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrolments"
-    )
+    LIVE_STATUSES = (Status.ACTIVE, Status.DEFERRED)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrolments")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="participants")
     group = models.ForeignKey(
         Group, on_delete=models.PROTECT, related_name="participants", null=True, blank=True
     )
     trn = models.CharField("teacher reference number", max_length=7, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
-    status_reason = models.CharField(max_length=100, blank=True)
-    status_changed_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE, editable=False)
+    status_reason = models.CharField(max_length=100, blank=True, editable=False)
+    status_changed_on = models.DateField(null=True, blank=True, editable=False)
     mentor_name = models.CharField(max_length=200, blank=True)
     mentor_email = models.EmailField(blank=True)
     enrolled_at = models.DateTimeField(auto_now_add=True)
@@ -224,3 +228,106 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on {self.course}"
+
+
+class Activity(models.Model):
+    """Something a participant attends or completes: a session (with a start) or a task (due)."""
+
+    class Kind(models.TextChoices):
+        INDUCTION_CONFERENCE = "induction_conference", "Induction conference"
+        ONLINE_STUDY_UNIT = "online_study_unit", "Online study unit"
+        SEMINAR = "seminar", "Seminar"
+        PEER_LEARNING_GROUP = "peer_learning_group", "Peer learning group"
+        WEBINAR = "webinar", "Webinar"
+        FACE_TO_FACE_DAY = "face_to_face_day", "Face-to-face day"
+        CONFERENCE = "conference", "Conference"
+        SCHOOL_VISIT = "school_visit", "School visit"
+        DIAGNOSTIC = "diagnostic", "Diagnostic activity"
+        FORMATIVE_REFLECTION = "formative_reflection", "Formative reflection"
+        MENTOR_CHECKIN = "mentor_checkin", "Mentor check-in"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="activities")
+    group = models.ForeignKey(
+        Group,
+        on_delete=models.CASCADE,
+        related_name="activities",
+        null=True,
+        blank=True,
+        help_text="Leave empty for an activity of the whole course.",
+    )
+    code = models.SlugField(max_length=60, help_text="Used to match LMS completion exports.")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="For a session.")
+    ends_at = models.DateTimeField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True, help_text="For a task with a deadline.")
+    weight = models.DecimalField(max_digits=6, decimal_places=2, default=1)
+    required = models.BooleanField(default=True)
+    counts_towards_engagement = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["course", "starts_at", "due_on", "title"]
+        verbose_name_plural = "activities"
+        constraints = [
+            models.UniqueConstraint(fields=["course", "code"], name="activity_code_unique_in_course"),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=False) | Q(due_on__isnull=False),
+                name="activity_has_date_or_due_date",
+            ),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="activity_weight_not_negative"),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gte=models.F("starts_at")),
+                name="activity_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def when(self) -> date | None:
+        return self.starts_at.date() if self.starts_at else self.due_on
+
+
+class Attendance(models.Model):
+    """A participant's mark for one activity, from a register or an LMS export."""
+
+    class Status(models.TextChoices):
+        ATTENDED = "attended", "Attended"
+        COMPLETED = "completed", "Completed"
+        ABSENT = "absent", "Absent"
+        EXCUSED = "excused", "Excused (exceptional circumstances)"
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="attendances")
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="attendances")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["activity", "participant"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "activity"], name="attendance_one_mark_per_activity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} – {self.activity}: {self.get_status_display()}"
+
+
+class CalendarFeed(models.Model):
+    """A secret address at which a user's calendar app reads their sessions and deadlines."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

@@ -1,11 +1,72 @@
-"""Writes to the delivery model. Status changes happen here and nowhere else."""
+"""Writes to the delivery model. Enrolments and their status change here and nowhere else."""
+
+from __future__ import annotations
 
 import calendar
+import secrets
+from collections.abc import Mapping
 from datetime import date
 
-from django.db import transaction
+from django.contrib.auth.models import Group as AuthGroup
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
-from .models import Cohort, Course, Programme
+from accounts.models import User
+
+from .models import (
+    Activity,
+    Attendance,
+    CalendarFeed,
+    Cohort,
+    Course,
+    Group,
+    Hub,
+    HubMembership,
+    Participant,
+    Programme,
+)
+from .roles import FACILITATOR_GROUP, HUB_ADMIN_GROUP
+
+# DfE's reasons (NPQ participant API), so that exports match what lead providers report.
+WITHDRAWAL_REASONS: dict[str, str] = {
+    "insufficient-capacity-to-undertake-programme": "Insufficient capacity to undertake programme",
+    "personal-reason-health-or-pregnancy-related": "Personal reason: health or pregnancy related",
+    "personal-reason-moving-school": "Personal reason: moving school",
+    "personal-reason-other": "Personal reason: other",
+    "insufficient-capacity": "Insufficient capacity",
+    "change-in-developmental-or-personal-priorities": "Change in developmental or personal priorities",
+    "change-in-school-circumstances": "Change in school circumstances",
+    "change-in-school-leadership": "Change in school leadership",
+    "quality-of-programme-structure-not-suitable": "Quality of programme: structure not suitable",
+    "quality-of-programme-content-not-suitable": "Quality of programme: content not suitable",
+    "quality-of-programme-facilitation-not-effective": "Quality of programme: facilitation not effective",
+    "quality-of-programme-accessibility": "Quality of programme: accessibility",
+    "quality-of-programme-other": "Quality of programme: other",
+    "programme-not-appropriate-for-role-and-cpd-needs": "Programme not appropriate for role and CPD needs",
+    "started-in-error": "Started in error",
+    "expected-commitment-unclear": "Expected commitment unclear",
+    "other": "Other",
+}
+DEFERRAL_REASONS: dict[str, str] = {
+    "bereavement": "Bereavement",
+    "long-term-sickness": "Long-term sickness",
+    "parental-leave": "Parental leave",
+    "career-break": "Career break",
+    "other": "Other",
+}
+
+ROLE_GROUPS = {
+    HubMembership.Role.HUB_ADMIN: HUB_ADMIN_GROUP,
+    HubMembership.Role.FACILITATOR: FACILITATOR_GROUP,
+}
+
+
+class EnrolmentError(ValueError):
+    """A change to an enrolment that the rules refuse; the message is shown to staff."""
+
+
+# --- Courses --------------------------------------------------------------------------------
 
 
 def add_months(day: date, months: int) -> date:
@@ -32,3 +93,215 @@ def course_create(
         delivery_end=delivery_end_for(programme=programme, delivery_start=start),
         funded_places=funded_places,
     )
+
+
+# --- Hub staff ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def hub_membership_add(*, hub: Hub, user: User, role: str) -> HubMembership:
+    """Make ``user`` staff of ``hub`` in ``role``: admin access and the role's permissions."""
+    membership, _ = HubMembership.objects.update_or_create(hub=hub, user=user, defaults={"role": role})
+    sync_staff_access(user=user)
+    return membership
+
+
+@transaction.atomic
+def hub_membership_remove(*, membership: HubMembership) -> None:
+    user = membership.user
+    membership.delete()
+    sync_staff_access(user=user)
+
+
+def sync_staff_access(*, user: User) -> None:
+    """Give ``user`` exactly the role groups of their memberships (facilitating a group counts)."""
+    roles = set(HubMembership.objects.filter(user=user).values_list("role", flat=True))
+    if Group.objects.filter(facilitators=user).exists():
+        roles.add(HubMembership.Role.FACILITATOR)
+    wanted = {ROLE_GROUPS[role] for role in roles}
+    for name in ROLE_GROUPS.values():
+        group = AuthGroup.objects.get(name=name)
+        if name in wanted:
+            user.groups.add(group)
+        else:
+            user.groups.remove(group)
+    if wanted and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+
+
+# --- Enrolments -----------------------------------------------------------------------------
+
+
+def _take_place(group: Group) -> None:
+    """Count one more participant in ``group``; the database refuses it when the group is full."""
+    try:
+        with transaction.atomic():
+            Group.objects.filter(pk=group.pk).update(enrolled=F("enrolled") + 1)
+    except IntegrityError as exc:
+        raise EnrolmentError(f"{group.name} is full ({group.capacity} places).") from exc
+
+
+def _free_place(group_id: int | None) -> None:
+    if group_id is not None:
+        Group.objects.filter(pk=group_id).update(enrolled=F("enrolled") - 1)
+
+
+def _today(on: date | None) -> date:
+    return on or timezone.localdate()
+
+
+def _locked(participant: Participant) -> Participant:
+    return Participant.objects.select_for_update().get(pk=participant.pk)
+
+
+def validate_enrolment(*, user: User, course: Course, group: Group | None) -> None:
+    """Raise EnrolmentError when ``user`` cannot be enrolled on ``course`` in ``group``."""
+    if group is not None and group.course_id != course.pk:
+        raise EnrolmentError(f"{group.name} is not a group of {course}.")
+    if (
+        Participant.objects.filter(user=user, course=course)
+        .exclude(status=Participant.Status.WITHDRAWN)
+        .exists()
+    ):
+        raise EnrolmentError(f"{user} is already enrolled on {course}.")
+    if group is not None and Group.objects.filter(pk=group.pk, enrolled__gte=F("capacity")).exists():
+        raise EnrolmentError(f"{group.name} is full ({group.capacity} places).")
+
+
+@transaction.atomic
+def participant_enrol(
+    *,
+    user: User,
+    course: Course,
+    group: Group | None = None,
+    trn: str = "",
+    mentor_name: str = "",
+    mentor_email: str = "",
+    by: User | None = None,
+) -> Participant:
+    """Enrol ``user`` on ``course`` (in ``group``). One live enrolment per user per course."""
+    validate_enrolment(user=user, course=course, group=group)
+    if group is not None:
+        _take_place(group)
+    participant = Participant(
+        user=user,
+        course=course,
+        group=group,
+        trn=trn,
+        mentor_name=mentor_name,
+        mentor_email=mentor_email,
+    )
+    participant._history_user = by
+    participant.save()
+    return participant
+
+
+@transaction.atomic
+def participant_defer(
+    *, participant: Participant, reason: str, on: date | None = None, by: User | None = None
+) -> Participant:
+    """Pause an active participant's course; they keep their place in the group."""
+    participant = _locked(participant)
+    if participant.status != Participant.Status.ACTIVE:
+        raise EnrolmentError(
+            f"Only an active participant can be deferred ({participant.get_status_display().lower()})."
+        )
+    if reason not in DEFERRAL_REASONS:
+        raise EnrolmentError(f"Choose a reason for deferral from the list, not {reason!r}.")
+    return _set_status(participant, Participant.Status.DEFERRED, reason, _today(on), by)
+
+
+@transaction.atomic
+def participant_resume(
+    *, participant: Participant, on: date | None = None, by: User | None = None
+) -> Participant:
+    participant = _locked(participant)
+    if participant.status != Participant.Status.DEFERRED:
+        raise EnrolmentError("Only a deferred participant can resume.")
+    return _set_status(participant, Participant.Status.ACTIVE, "", _today(on), by)
+
+
+@transaction.atomic
+def participant_withdraw(
+    *, participant: Participant, reason: str, on: date | None = None, by: User | None = None
+) -> Participant:
+    """Withdraw an active or deferred participant, freeing their place in the group."""
+    participant = _locked(participant)
+    if participant.status not in Participant.LIVE_STATUSES:
+        raise EnrolmentError(f"A {participant.get_status_display().lower()} participant cannot be withdrawn.")
+    if reason not in WITHDRAWAL_REASONS:
+        raise EnrolmentError(f"Choose a reason for withdrawal from the list, not {reason!r}.")
+    _free_place(participant.group_id)
+    return _set_status(participant, Participant.Status.WITHDRAWN, reason, _today(on), by)
+
+
+@transaction.atomic
+def participant_move_group(*, participant: Participant, group: Group, by: User | None = None) -> Participant:
+    """Move a live participant to another group of the same course, if it has a place."""
+    participant = _locked(participant)
+    if participant.status not in Participant.LIVE_STATUSES:
+        raise EnrolmentError("Only an active or deferred participant can move group.")
+    if group.course_id != participant.course_id:
+        raise EnrolmentError(f"{group.name} is not a group of this participant's course.")
+    if group.pk == participant.group_id:
+        raise EnrolmentError(f"The participant is already in {group.name}.")
+    _take_place(group)
+    _free_place(participant.group_id)
+    participant.group = group
+    participant._history_user = by
+    participant.save(update_fields=["group"])
+    return participant
+
+
+def _set_status(participant: Participant, status: str, reason: str, on: date, by: User | None) -> Participant:
+    participant.status = status
+    participant.status_reason = reason
+    participant.status_changed_on = on
+    participant._history_user = by
+    participant.save(update_fields=["status", "status_reason", "status_changed_on"])
+    return participant
+
+
+# --- Registers ------------------------------------------------------------------------------
+
+REGISTER_MARKS = (Attendance.Status.ATTENDED, Attendance.Status.ABSENT, Attendance.Status.EXCUSED)
+
+
+@transaction.atomic
+def register_save(*, activity: Activity, marks: Mapping[int, str], by: User) -> int:
+    """Save the register of ``activity``: participant id -> attended / absent / excused.
+
+    All or nothing: one unknown participant or mark and no row is written. Saving again
+    corrects earlier marks. Returns the number of marks saved.
+    """
+    from .selectors import register_roster
+
+    roster = set(register_roster(activity=activity).values_list("pk", flat=True))
+    unknown = set(marks) - roster
+    if unknown:
+        raise EnrolmentError("Some participants are not on this register; reload the page and try again.")
+    bad = {mark for mark in marks.values() if mark not in REGISTER_MARKS}
+    if bad:
+        raise EnrolmentError(f"Unknown mark {sorted(bad)[0]!r}.")
+    existing = {a.participant_id: a for a in Attendance.objects.select_for_update().filter(activity=activity)}
+    for participant_id, mark in marks.items():
+        attendance = existing.get(participant_id) or Attendance(
+            activity=activity, participant_id=participant_id
+        )
+        if attendance.pk and attendance.status == mark:
+            continue
+        attendance.status = mark
+        attendance.recorded_by = by
+        attendance._history_user = by
+        attendance.save()
+    return len(marks)
+
+
+# --- Calendar feeds -------------------------------------------------------------------------
+
+
+def calendar_feed_rotate(*, user: User) -> CalendarFeed:
+    """Create ``user``'s calendar address, or replace it so that the old one stops working."""
+    feed, _ = CalendarFeed.objects.update_or_create(user=user, defaults={"token": secrets.token_urlsafe(32)})
+    return feed

@@ -1,6 +1,7 @@
 """factory_boy factories for the portal's models."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import factory
 from allauth.account.models import EmailAddress
@@ -8,6 +9,7 @@ from allauth.account.models import EmailAddress
 from accounts.models import User
 from funding.models import FundingRound
 from programmes.models import (
+    Activity,
     Cohort,
     Course,
     Group,
@@ -17,7 +19,9 @@ from programmes.models import (
     Participant,
     Programme,
 )
-from programmes.services import delivery_end_for
+from programmes.services import delivery_end_for, hub_membership_add, participant_enrol
+
+LONDON = ZoneInfo("Europe/London")
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -98,6 +102,8 @@ class GroupFactory(factory.django.DjangoModelFactory):
 
 
 class ParticipantFactory(factory.django.DjangoModelFactory):
+    """Enrols through the service, so that group places are counted as in real use."""
+
     class Meta:
         model = Participant
 
@@ -105,3 +111,35 @@ class ParticipantFactory(factory.django.DjangoModelFactory):
     group = factory.SubFactory(GroupFactory)
     course = factory.SelfAttribute("group.course")
     trn = factory.Sequence(lambda n: f"{2000000 + n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return participant_enrol(**kwargs)
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Activity
+
+    group = factory.SubFactory(GroupFactory)
+    course = factory.SelfAttribute("group.course")
+    code = factory.Sequence(lambda n: f"activity-{n}")
+    kind = Activity.Kind.SEMINAR
+    title = factory.Sequence(lambda n: f"Seminar {n}")
+    starts_at = factory.LazyFunction(lambda: datetime(2025, 11, 5, 16, 0, tzinfo=LONDON))
+    ends_at = factory.LazyAttribute(
+        lambda o: o.starts_at + timedelta(hours=1, minutes=30) if o.starts_at else None
+    )
+    due_on = None
+
+
+class HubStaffFactory(UserFactory):
+    """A member of a hub's staff, with the role's permissions, through the service."""
+
+    is_staff = True
+
+    @factory.post_generation
+    def hub(self, create, extracted, **kwargs):
+        if create and extracted is not None:
+            role = kwargs.get("role", HubMembership.Role.HUB_ADMIN)
+            hub_membership_add(hub=extracted, user=self, role=role)

@@ -41,9 +41,7 @@ def test_sign_up_sends_a_verification_email_and_the_link_signs_you_in(client):
     assert mail.outbox[0].to == ["new.teacher@school.example"]
     # Not verified yet: signing in is refused until the address is confirmed.
     client.logout()
-    response = client.post(
-        "/accounts/login/", {"login": "new.teacher@school.example", "password": PASSWORD}
-    )
+    response = client.post("/accounts/login/", {"login": "new.teacher@school.example", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/accounts/confirm-email/"
     assert "_auth_user_id" not in client.session
 
@@ -51,9 +49,7 @@ def test_sign_up_sends_a_verification_email_and_the_link_signs_you_in(client):
     assert client.get(confirm_url).status_code == 200
     response = client.post(confirm_url)
     assert response.status_code == 302
-    assert client.session["_auth_user_id"] == str(
-        User.objects.get(email="new.teacher@school.example").pk
-    )
+    assert client.session["_auth_user_id"] == str(User.objects.get(email="new.teacher@school.example").pk)
 
 
 def test_sign_in_page_shows_errors_in_the_govuk_pattern(client):
@@ -68,9 +64,7 @@ def test_sign_in_page_shows_errors_in_the_govuk_pattern(client):
 
 def test_sign_in_and_sign_out(client):
     user = UserFactory(email="alice@school.example")
-    response = client.post(
-        "/accounts/login/", {"login": "alice@school.example", "password": PASSWORD}
-    )
+    response = client.post("/accounts/login/", {"login": "alice@school.example", "password": PASSWORD})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(user.pk)
     response = client.post("/accounts/logout/")
@@ -81,15 +75,11 @@ def test_sign_in_and_sign_out(client):
 def test_repeated_failed_sign_ins_are_rate_limited(client):
     UserFactory(email="alice@school.example")
     for _ in range(5):
-        response = client.post(
-            "/accounts/login/", {"login": "alice@school.example", "password": "wrong"}
-        )
+        response = client.post("/accounts/login/", {"login": "alice@school.example", "password": "wrong"})
         assert response.status_code == 200
         assert "not correct" in response.content.decode()
     # Now even the right password is refused for a while.
-    response = client.post(
-        "/accounts/login/", {"login": "alice@school.example", "password": PASSWORD}
-    )
+    response = client.post("/accounts/login/", {"login": "alice@school.example", "password": PASSWORD})
     assert "_auth_user_id" not in client.session
     assert "Too many failed login attempts" in response.content.decode()
 

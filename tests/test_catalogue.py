@@ -32,9 +32,7 @@ def test_all_eleven_programmes_are_loaded_with_their_rules():
 
 def test_programme_specific_rules():
     assert Programme.objects.get(code="NPQH").assessment_extension_months == 6
-    assert set(
-        Programme.objects.filter(endorsed_by_line_manager=True).values_list("code", flat=True)
-    ) == {
+    assert set(Programme.objects.filter(endorsed_by_line_manager=True).values_list("code", flat=True)) == {
         "NPQH",
         "NPQEL",
     }

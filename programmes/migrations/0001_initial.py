@@ -170,15 +170,11 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigIntegerField(
-                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
-                    ),
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
                 ),
                 (
                     "trn",
-                    models.CharField(
-                        blank=True, max_length=7, verbose_name="teacher reference number"
-                    ),
+                    models.CharField(blank=True, max_length=7, verbose_name="teacher reference number"),
                 ),
                 (
                     "status",
@@ -315,9 +311,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "trn",
-                    models.CharField(
-                        blank=True, max_length=7, verbose_name="teacher reference number"
-                    ),
+                    models.CharField(blank=True, max_length=7, verbose_name="teacher reference number"),
                 ),
                 (
                     "status",
@@ -441,30 +435,22 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="group",
-            constraint=models.UniqueConstraint(
-                fields=("course", "name"), name="group_name_unique_in_course"
-            ),
+            constraint=models.UniqueConstraint(fields=("course", "name"), name="group_name_unique_in_course"),
         ),
         migrations.AddConstraint(
             model_name="cohort",
-            constraint=models.UniqueConstraint(
-                fields=("hub", "identifier"), name="cohort_identifier_unique"
-            ),
+            constraint=models.UniqueConstraint(fields=("hub", "identifier"), name="cohort_identifier_unique"),
         ),
         migrations.AddConstraint(
             model_name="cohort",
             constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("registration_opens_on__lte", models.F("registration_closes_on"))
-                ),
+                condition=models.Q(("registration_opens_on__lte", models.F("registration_closes_on"))),
                 name="cohort_registration_dates_ordered",
             ),
         ),
         migrations.AddConstraint(
             model_name="hubmembership",
-            constraint=models.UniqueConstraint(
-                fields=("hub", "user"), name="hub_membership_unique"
-            ),
+            constraint=models.UniqueConstraint(fields=("hub", "user"), name="hub_membership_unique"),
         ),
         migrations.AddConstraint(
             model_name="participant",

@@ -8,9 +8,7 @@ class Command(BaseCommand):
     help = "Create demo data (a hub, cohorts, groups, ~50 participants, an account per role)."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--force", action="store_true", help="Allow running with DJANGO_ENV=production."
-        )
+        parser.add_argument("--force", action="store_true", help="Allow running with DJANGO_ENV=production.")
 
     def handle(self, *args, **options):
         if settings.PRODUCTION and not options["force"]:
@@ -19,8 +17,6 @@ class Command(BaseCommand):
                 "DJANGO_ENV=production (pass --force if you really mean it)."
             )
         accounts = seed_demo()
-        self.stdout.write(
-            self.style.SUCCESS("Demo data is ready. Sign in at /accounts/login/ with:")
-        )
+        self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at /accounts/login/ with:"))
         for account in accounts:
             self.stdout.write(f"  {account.role:<32} {account.email:<34} password: {DEMO_PASSWORD}")

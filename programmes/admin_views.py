@@ -1,0 +1,192 @@
+"""Admin pages that are not a model's list or form: the register and enrolment status changes.
+
+Each fetches its object through the ModelAdmin's scoped queryset (404 outside the user's
+scope), checks the model permission, and calls a service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.generic import FormView
+
+from .models import Attendance, Group, Participant
+from .selectors import register_roster, visible_to
+from .services import (
+    DEFERRAL_REASONS,
+    REGISTER_MARKS,
+    WITHDRAWAL_REASONS,
+    EnrolmentError,
+    participant_defer,
+    participant_move_group,
+    participant_resume,
+    participant_withdraw,
+    register_save,
+)
+
+
+class AdminPageMixin:
+    model_admin: Any = None
+
+    def admin_context(self, title: str) -> dict[str, Any]:
+        return {
+            **self.model_admin.admin_site.each_context(self.request),
+            "opts": self.model_admin.model._meta,
+            "title": title,
+        }
+
+
+class RegisterForm(forms.Form):
+    """One radio field per participant on the register."""
+
+    def __init__(self, *args: Any, roster: list[Participant], current: dict[int, str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        choices = [(mark.value, mark.label.split(" (")[0]) for mark in REGISTER_MARKS]
+        self.roster = roster
+        for participant in roster:
+            self.fields[f"p{participant.pk}"] = forms.ChoiceField(
+                label=participant.user.get_full_name(),
+                choices=choices,
+                widget=forms.RadioSelect,
+                required=True,
+                initial=current.get(participant.pk),
+                error_messages={
+                    "required": f"Mark {participant.user.get_full_name()} as attended, absent or excused."
+                },
+            )
+
+    def marks(self) -> dict[int, str]:
+        return {int(name[1:]): value for name, value in self.cleaned_data.items()}
+
+    def rows(self):
+        return [(participant, self[f"p{participant.pk}"]) for participant in self.roster]
+
+
+class RegisterView(AdminPageMixin, FormView):
+    template_name = "admin/programmes/activity/register.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.activity = get_object_or_404(
+            self.model_admin.get_queryset(request).select_related(
+                "course__programme", "course__cohort", "group"
+            ),
+            pk=kwargs["activity_id"],
+        )
+        if not request.user.has_perm("programmes.change_attendance"):
+            raise PermissionDenied
+        self.roster = list(register_roster(activity=self.activity))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        current = dict(
+            Attendance.objects.filter(activity=self.activity).values_list("participant_id", "status")
+        )
+        return {**super().get_form_kwargs(), "roster": self.roster, "current": current}
+
+    def get_form_class(self):
+        return RegisterForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {
+            **super().get_context_data(**kwargs),
+            **self.admin_context(f"Register: {self.activity.title}"),
+            "activity": self.activity,
+        }
+
+    def form_valid(self, form: RegisterForm) -> HttpResponse:
+        try:
+            saved = register_save(activity=self.activity, marks=form.marks(), by=self.request.user)
+        except EnrolmentError as exc:
+            form.add_error(None, str(exc))
+            return self.form_invalid(form)
+        messages.success(self.request, f"Register saved: {saved} participants marked.")
+        return redirect(reverse("admin:programmes_activity_register", args=[self.activity.pk]))
+
+
+class StatusChangeForm(forms.Form):
+    reason = forms.ChoiceField(required=False)
+    group = forms.ModelChoiceField(queryset=Group.objects.none(), required=False)
+    on = forms.DateField(
+        required=False,
+        label="Date",
+        help_text="Leave empty for today.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+STATUS_CHANGES = {
+    "defer": ("Defer", DEFERRAL_REASONS),
+    "resume": ("Resume", None),
+    "withdraw": ("Withdraw", WITHDRAWAL_REASONS),
+    "move": ("Move to another group", None),
+}
+
+
+class ParticipantStatusView(AdminPageMixin, FormView):
+    template_name = "admin/programmes/participant/status_change.html"
+    form_class = StatusChangeForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.change = kwargs["change"]
+        if self.change not in STATUS_CHANGES:
+            raise Http404
+        self.participant = get_object_or_404(
+            self.model_admin.get_queryset(request).select_related("user", "course__programme", "group"),
+            pk=kwargs["participant_id"],
+        )
+        if not self.model_admin.has_change_permission(request, self.participant):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        reasons = STATUS_CHANGES[self.change][1]
+        if reasons:
+            form.fields["reason"].choices = [("", "Choose a reason"), *reasons.items()]
+            form.fields["reason"].required = True
+        else:
+            del form.fields["reason"]
+        if self.change == "move":
+            form.fields["group"].queryset = visible_to(
+                Group.objects.filter(course_id=self.participant.course_id), self.request.user
+            ).exclude(pk=self.participant.group_id)
+            form.fields["group"].required = True
+            del form.fields["on"]
+        else:
+            del form.fields["group"]
+        if self.change == "resume":
+            form.fields["on"].required = False
+        return form
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        label = STATUS_CHANGES[self.change][0]
+        return {
+            **super().get_context_data(**kwargs),
+            **self.admin_context(f"{label}: {self.participant}"),
+            "participant": self.participant,
+            "original": self.participant,
+            "action_label": label,
+        }
+
+    def form_valid(self, form: StatusChangeForm) -> HttpResponse:
+        data, by, p = form.cleaned_data, self.request.user, self.participant
+        try:
+            if self.change == "defer":
+                participant_defer(participant=p, reason=data["reason"], on=data["on"], by=by)
+            elif self.change == "resume":
+                participant_resume(participant=p, on=data["on"], by=by)
+            elif self.change == "withdraw":
+                participant_withdraw(participant=p, reason=data["reason"], on=data["on"], by=by)
+            else:
+                participant_move_group(participant=p, group=data["group"], by=by)
+        except EnrolmentError as exc:
+            form.add_error(None, str(exc))
+            return self.form_invalid(form)
+        messages.success(self.request, f"{STATUS_CHANGES[self.change][0]}: done for {p.user}.")
+        return redirect(reverse("admin:programmes_participant_change", args=[p.pk]))
