@@ -41,7 +41,15 @@ from .services import (
     validate_enrolment,
 )
 
-scoped_filter = admin.RelatedOnlyFieldListFilter  # choices only from rows the user can see
+
+class scoped_filter(admin.RelatedOnlyFieldListFilter):
+    """Choices only from rows the user can see, labelled without a query per choice."""
+
+    def field_choices(self, field, request, model_admin):
+        pk_qs = model_admin.get_queryset(request).distinct().values_list(f"{self.field_path}__pk", flat=True)
+        related = field.related_model._default_manager.filter(pk__in=pk_qs)
+        related = related.select_related(*getattr(field.related_model, "label_related", ()))
+        return [(obj.pk, str(obj)) for obj in related]
 
 
 @admin.action(description="Export selected rows as CSV")
@@ -70,6 +78,11 @@ def _csv_value(row: object, dotted: str) -> object:
     if isinstance(value, str) and value[:1] in {"=", "+", "-", "@"}:
         return "'" + value
     return value
+
+
+@admin.display(description="Group", ordering="group__name")
+def group_name(obj) -> str:
+    return obj.group.name if obj.group_id else "Whole course"
 
 
 class HubScopedAdmin(admin.ModelAdmin):
@@ -302,7 +315,7 @@ class ActivityAdmin(HubScopedAdmin):
         "title",
         "kind",
         "course",
-        "group",
+        group_name,
         "starts_at",
         "due_on",
         "weight",
@@ -386,7 +399,7 @@ class ParticipantAddForm(forms.ModelForm):
 
 @admin.register(Participant)
 class ParticipantAdmin(HubScopedAdmin, SimpleHistoryAdmin):
-    list_display = ("user", "trn", "course", "group", "status", "status_changed_on")
+    list_display = ("user", "trn", "course", group_name, "status", "status_changed_on")
     list_select_related = ("user", "course__programme", "course__cohort", "group")
     list_filter = (
         ("course__cohort", scoped_filter),
@@ -476,9 +489,14 @@ class ParticipantAdmin(HubScopedAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(HubScopedAdmin):
-    list_display = ("participant", "activity", "status", "recorded_by", "recorded_at")
+class AttendanceAdmin(HubScopedAdmin, SimpleHistoryAdmin):
+    list_display = ("participant_email", "activity", "status", "recorded_by", "recorded_at")
     list_select_related = ("participant__user", "activity", "recorded_by")
+
+    @admin.display(description="Participant", ordering="participant__user__email")
+    def participant_email(self, obj: Attendance) -> str:
+        return obj.participant.user.email
+
     list_filter = (
         ("activity__course__cohort", scoped_filter),
         ("participant__group", scoped_filter),

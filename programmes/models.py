@@ -106,6 +106,8 @@ class Programme(models.Model):
 class Cohort(models.Model):
     """An intake of a hub, identified like ``2025-autumn``."""
 
+    label_related = ("hub",)  # what __str__ reads, for select_related in lists and filters
+
     class FundingModel(models.TextChoices):
         FULL = "full", "Full"
         CAPPED = "capped", "Capped"
@@ -141,6 +143,8 @@ class Cohort(models.Model):
 class Course(models.Model):
     """A programme run in a cohort by the cohort's hub."""
 
+    label_related = ("programme", "cohort")
+
     cohort = models.ForeignKey(Cohort, on_delete=models.PROTECT, related_name="courses")
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="courses")
     delivery_start = models.DateField()
@@ -159,6 +163,8 @@ class Course(models.Model):
 
 class Group(models.Model):
     """A group of participants on a course, with facilitators, meeting online or in person."""
+
+    label_related = ("course__programme", "course__cohort")
 
     class Mode(models.TextChoices):
         ONLINE = "online", "Online"
@@ -317,7 +323,7 @@ class Attendance(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.participant} – {self.activity}: {self.get_status_display()}"
+        return f"{self.participant.user} – {self.activity}: {self.get_status_display()}"
 
 
 class CalendarFeed(models.Model):

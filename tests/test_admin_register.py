@@ -1,0 +1,114 @@
+"""The register of an activity in admin: saved in one transaction, re-openable to correct."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from programmes.models import Attendance
+from programmes.services import EnrolmentError, participant_withdraw, register_save
+from tests.factories import ActivityFactory, GroupFactory, HubStaffFactory, ParticipantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def session():
+    group = GroupFactory()
+    activity = ActivityFactory(group=group)
+    people = [ParticipantFactory(group=group) for _ in range(3)]
+    ParticipantFactory(course=group.course, group=GroupFactory(course=group.course))  # another group
+    facilitator = HubStaffFactory()
+    group.facilitators.add(facilitator)
+    from programmes.services import sync_staff_access
+
+    sync_staff_access(user=facilitator)
+    return activity, people, facilitator
+
+
+def register_url(activity):
+    return reverse("admin:programmes_activity_register", args=[activity.pk])
+
+
+def test_facilitator_takes_and_corrects_a_register(client, session):
+    activity, (p1, p2, p3), facilitator = session
+    client.force_login(facilitator)
+    page = client.get(register_url(activity))
+    assert page.status_code == 200
+    html = page.content.decode()
+    for person in (p1, p2, p3):
+        assert person.user.email in html
+    assert html.count('type="radio"') == 9  # 3 participants x attended/absent/excused
+
+    marks = {f"p{p1.pk}": "attended", f"p{p2.pk}": "absent", f"p{p3.pk}": "excused"}
+    response = client.post(register_url(activity), marks)
+    assert response.status_code == 302
+    assert dict(Attendance.objects.values_list("participant_id", "status")) == {
+        p1.pk: "attended",
+        p2.pk: "absent",
+        p3.pk: "excused",
+    }
+    # Re-open: the saved marks are selected; correct one.
+    html = client.get(register_url(activity)).content.decode()
+    checked = re.findall(r'<input type="radio" name="p(\d+)" value="(\w+)"[^>]*checked', html)
+    assert sorted(checked) == sorted((str(p.pk), marks[f"p{p.pk}"]) for p in (p1, p2, p3))
+    client.post(register_url(activity), {**marks, f"p{p2.pk}": "attended"})
+    corrected = Attendance.objects.get(participant=p2)
+    assert corrected.status == "attended"
+    assert list(corrected.history.order_by("history_date").values_list("status", flat=True)) == [
+        "absent",
+        "attended",
+    ]
+
+
+def test_a_register_with_a_missing_mark_saves_nothing_and_says_who(client, session):
+    activity, (p1, p2, p3), facilitator = session
+    client.force_login(facilitator)
+    response = client.post(register_url(activity), {f"p{p1.pk}": "attended", f"p{p2.pk}": "absent"})
+    assert response.status_code == 200
+    assert f"Mark {p3.user.get_full_name()} as attended, absent or excused." in response.content.decode()
+    assert not Attendance.objects.exists()
+
+
+def test_register_save_is_atomic_when_a_write_fails_midway(session, monkeypatch):
+    activity, (p1, p2, p3), facilitator = session
+    original_save = Attendance.save
+    calls = []
+
+    def failing_save(self, *args, **kwargs):
+        calls.append(self.participant_id)
+        if len(calls) == 2:
+            raise RuntimeError("database went away")
+        return original_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Attendance, "save", failing_save)
+    with pytest.raises(RuntimeError):
+        register_save(
+            activity=activity, marks={p1.pk: "attended", p2.pk: "absent", p3.pk: "attended"}, by=facilitator
+        )
+    assert len(calls) == 2  # the first row was written before the failure...
+    assert not Attendance.objects.exists()  # ...and rolled back with the rest
+
+
+def test_register_refuses_someone_not_on_it(session):
+    activity, (p1, *_), facilitator = session
+    outsider = ParticipantFactory()
+    with pytest.raises(EnrolmentError):
+        register_save(activity=activity, marks={p1.pk: "attended", outsider.pk: "attended"}, by=facilitator)
+    assert not Attendance.objects.exists()
+
+
+def test_withdrawn_participants_leave_the_register(client, session):
+    activity, (p1, p2, p3), facilitator = session
+    participant_withdraw(participant=p3, reason="other")
+    client.force_login(facilitator)
+    html = client.get(register_url(activity)).content.decode()
+    assert p3.user.email not in html and p1.user.email in html
+
+
+def test_staff_of_another_hub_get_404_and_save_nothing(client, session):
+    activity, (p1, *_), _ = session
+    client.force_login(HubStaffFactory(hub=GroupFactory().course.cohort.hub))
+    assert client.get(register_url(activity)).status_code == 404
+    assert client.post(register_url(activity), {f"p{p1.pk}": "attended"}).status_code == 404
+    assert not Attendance.objects.exists()
