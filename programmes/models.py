@@ -315,6 +315,7 @@ class Attendance(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = "attendance mark"
         ordering = ["activity", "participant"]
         constraints = [
             models.UniqueConstraint(
