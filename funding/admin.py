@@ -1,9 +1,336 @@
-from django.contrib import admin
+"""Admin for funding: rounds, GIAS data, eligibility lists, imports, decisions and reviews."""
 
-from .models import FundingRound
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from programmes.admin import HubScopedAdmin, export_as_csv, scoped_filter
+
+from .eligibility import ALL_REASONS
+from .models import (
+    EarlyYearsProvider,
+    EligibilityListEntry,
+    FundingDecision,
+    FundingReview,
+    FundingRound,
+    ImportRun,
+    Institution,
+    IttProvider,
+    rules_from_data,
+)
+from .selectors import funding_report
+from .services import OverrideError, funding_decision_override, funding_decision_reassess
+from .tasks import run_import
+
+
+class SuperuserOnlyAdmin(admin.ModelAdmin):
+    """National reference data: hub staff may look, only superusers change it."""
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class FundingRoundForm(forms.ModelForm):
+    class Meta:
+        model = FundingRound
+        fields = ("code", "name", "rules_data")
+
+    def clean(self):
+        data = super().clean()
+        rules = data.get("rules_data") or {}
+        if not isinstance(rules, dict):
+            self.add_error("rules_data", "The rules must be a JSON object.")
+        else:
+            try:
+                rules_from_data(data.get("code", ""), rules)
+            except (TypeError, ValueError) as exc:
+                self.add_error("rules_data", f"These rules cannot be used: {exc}.")
+        return data
 
 
 @admin.register(FundingRound)
-class FundingRoundAdmin(admin.ModelAdmin):
+class FundingRoundAdmin(SuperuserOnlyAdmin, SimpleHistoryAdmin):
+    form = FundingRoundForm
     list_display = ("code", "name")
     search_fields = ("code", "name")
+    readonly_fields = ("rules_in_force",)
+
+    @admin.display(description="Rules in force")
+    def rules_in_force(self, obj: FundingRound) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.rules().as_json(), indent=2))
+
+
+@admin.register(Institution)
+class InstitutionAdmin(SuperuserOnlyAdmin):
+    list_display = (
+        "urn",
+        "name",
+        "establishment_type_name",
+        "status",
+        "la_name",
+        "postcode",
+        "number_of_pupils",
+    )
+    list_filter = ("status", "establishment_type_name", "phase")
+    search_fields = ("=urn", "=ukprn", "name", "postcode")
+
+
+@admin.register(EarlyYearsProvider)
+class EarlyYearsProviderAdmin(SuperuserOnlyAdmin):
+    list_display = ("ofsted_urn", "name", "postcode")
+    search_fields = ("ofsted_urn", "name", "postcode")
+
+
+@admin.register(IttProvider)
+class IttProviderAdmin(SuperuserOnlyAdmin):
+    list_display = ("name", "approved")
+    list_filter = ("approved",)
+    search_fields = ("name",)
+
+
+@admin.register(EligibilityListEntry)
+class EligibilityListEntryAdmin(SuperuserOnlyAdmin):
+    list_display = ("identifier", "kind", "funding_round")
+    list_select_related = ("funding_round",)
+    list_filter = ("funding_round", "kind")
+    search_fields = ("=identifier",)
+
+
+class ImportRunForm(forms.ModelForm):
+    class Meta:
+        model = ImportRun
+        fields = ("kind", "file", "funding_round", "list_kind")
+        help_texts = {
+            "file": "A CSV file: GIAS 'edubasealldata', or an eligibility list with a URN, UKPRN or Ofsted URN column.",
+        }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == ImportRun.Kind.ELIGIBILITY_LIST:
+            if not data.get("funding_round"):
+                self.add_error("funding_round", "Choose the funding round this list is for.")
+            if not data.get("list_kind"):
+                self.add_error("list_kind", "Choose which list this is.")
+        return data
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(SuperuserOnlyAdmin):
+    form = ImportRunForm
+    list_display = ("__str__", "kind", "status", "progress", "message", "created_at", "finished_at")
+    list_filter = ("kind", "status")
+    readonly_fields = (
+        "status",
+        "progress",
+        "created",
+        "updated",
+        "unchanged",
+        "removed",
+        "message",
+        "problem_lines",
+        "started_by",
+        "created_at",
+        "finished_at",
+    )
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("kind", "file", "funding_round", "list_kind")
+        return ("kind", "file", "funding_round", "list_kind", *self.readonly_fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("kind", "file", "funding_round", "list_kind", *self.readonly_fields)
+
+    @admin.display(description="Progress")
+    def progress(self, obj: ImportRun) -> str:
+        if not obj.rows_total:
+            return "–"
+        return f"{obj.rows_done} of {obj.rows_total} rows ({100 * obj.rows_done // obj.rows_total}%)"
+
+    @admin.display(description="Rows skipped")
+    def problem_lines(self, obj: ImportRun) -> str:
+        if not obj.problems:
+            return "None"
+        items = format_html_join("", "<li>Line {}: {}</li>", obj.problems[:500])
+        more = f" and {len(obj.problems) - 500} more" if len(obj.problems) > 500 else ""
+        return format_html("<ul>{}</ul>{}", items, more)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.started_by = request.user
+        super().save_model(request, obj, form, change)
+        if not change:
+            # Queued once the row (and the file) are committed; the worker reports progress here.
+            transaction.on_commit(lambda: run_import.delay(obj.pk))
+            messages.info(request, "The import has been queued. Reload this page to see its progress.")
+
+
+class OverrideForm(forms.ModelForm):
+    class Meta:
+        model = FundingDecision
+        fields = ("override_funded", "override_reason")
+        labels = {"override_funded": "Decide by policy", "override_reason": "Reason for deciding by policy"}
+        widgets = {
+            "override_funded": forms.Select(
+                choices=[
+                    (None, "No: use the automatic decision"),
+                    (True, "Funded by policy"),
+                    (False, "Ineligible by policy"),
+                ]
+            )
+        }
+
+
+@admin.register(FundingDecision)
+class FundingDecisionAdmin(HubScopedAdmin, SimpleHistoryAdmin):
+    form = OverrideForm
+    list_display = ("user", "course", "decision_funded", "decision_reason", "targeted_support", "assessed_at")
+    list_select_related = ("user", "course__programme", "course__cohort")
+    list_filter = (
+        ("course__cohort", scoped_filter),
+        ("course__programme", scoped_filter),
+        "reason",
+        "funded",
+        "subject_to_review",
+    )
+    search_fields = ("user__email", "user__full_name")
+    readonly_fields = (
+        "user",
+        "course",
+        "funding_round",
+        "funded",
+        "reason",
+        "subject_to_review",
+        "targeted_support_funding_gbp",
+        "facts_display",
+        "assessed_at",
+        "overridden_by",
+        "overridden_at",
+    )
+    fields = (*readonly_fields, "override_funded", "override_reason")
+    actions = (export_as_csv, "reassess")
+    change_list_template = "admin/funding/fundingdecision/change_list.html"
+    csv_columns = (
+        ("Email", "user.email"),
+        ("Programme", "course.programme.code"),
+        ("Cohort", "course.cohort.identifier"),
+        ("Funded", "effective_funded"),
+        ("Reason", "effective_reason"),
+        ("Targeted support funding (GBP)", "effective_targeted_support_gbp"),
+        ("Override reason", "override_reason"),
+    )
+
+    @admin.display(description="Funded", boolean=True)
+    def decision_funded(self, obj: FundingDecision) -> bool:
+        return obj.effective_funded
+
+    @admin.display(description="Reason")
+    def decision_reason(self, obj: FundingDecision) -> str:
+        return obj.effective_reason
+
+    @admin.display(description="Targeted support funding")
+    def targeted_support(self, obj: FundingDecision) -> str:
+        return f"£{obj.effective_targeted_support_gbp}"
+
+    @admin.display(description="Facts")
+    def facts_display(self, obj: FundingDecision) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.facts, indent=2))
+
+    def save_model(self, request, obj, form, change):
+        try:
+            funding_decision_override(
+                decision=obj,
+                funded=form.cleaned_data["override_funded"],
+                reason=form.cleaned_data["override_reason"],
+                by=request.user,
+            )
+        except OverrideError as exc:
+            messages.error(request, str(exc))
+
+    def has_add_permission(self, request):
+        return False  # decisions come from applications and the rules
+
+    @admin.action(description="Re-assess with the current rules and data", permissions=["change"])
+    def reassess(self, request: HttpRequest, queryset) -> None:
+        for decision in queryset.select_related("user", "course__cohort__funding_round", "course__programme"):
+            funding_decision_reassess(decision=decision)
+        messages.success(request, f"{queryset.count()} decisions re-assessed.")
+
+    def get_urls(self):
+        return [
+            path(
+                "report/", self.admin_site.admin_view(self.report_view), name="funding_fundingdecision_report"
+            ),
+            *super().get_urls(),
+        ]
+
+    def report_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        rows = funding_report(self.get_queryset(request))
+        reasons = [r for r in ALL_REASONS if any(row.not_funded_by_reason[r] for row in rows)]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Funding report",
+            "rows": [(row, [row.not_funded_by_reason[r] for r in reasons]) for row in rows],
+            "reasons": reasons,
+            "total_tsf": sum(row.targeted_support_gbp for row in rows),
+        }
+        return TemplateResponse(request, "admin/funding/fundingdecision/report.html", context)
+
+
+class ReviewForm(forms.ModelForm):
+    class Meta:
+        model = FundingReview
+        fields = ("status", "notes")
+
+
+@admin.register(FundingReview)
+class FundingReviewAdmin(HubScopedAdmin, SimpleHistoryAdmin):
+    form = ReviewForm
+    list_display = ("decision_user", "decision_course", "employment", "status", "updated_at")
+    list_select_related = ("decision__user", "decision__course__programme", "decision__course__cohort")
+    list_filter = ("status", ("decision__course__cohort", scoped_filter))
+    search_fields = ("decision__user__email",)
+    readonly_fields = ("decision", "employment")
+    fields = ("decision", "employment", "status", "notes")
+    csv_columns = (
+        ("Email", "decision.user.email"),
+        ("Programme", "decision.course.programme.code"),
+        ("Status", "status"),
+    )
+
+    @admin.display(description="Applicant", ordering="decision__user__email")
+    def decision_user(self, obj: FundingReview) -> str:
+        return obj.decision.user.email
+
+    @admin.display(description="Course")
+    def decision_course(self, obj: FundingReview) -> str:
+        return str(obj.decision.course)
+
+    @admin.display(description="Role")
+    def employment(self, obj: FundingReview) -> str:
+        return obj.decision.facts.get("employment_type", "").replace("_", " ")
+
+    def has_add_permission(self, request):
+        return False

@@ -1,6 +1,17 @@
-"""Funding rounds and eligibility data. The rules themselves live in funding/eligibility.py."""
+"""Funding data: rounds (rules as data), GIAS establishments, eligibility lists, decisions.
 
+The rules themselves live in funding/eligibility.py (a pure function); this module stores what
+they read and what they decided.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from .rounds import DEFAULT_ROUNDS, RoundRules
 
 
 class FundingRound(models.Model):
@@ -8,9 +19,251 @@ class FundingRound(models.Model):
 
     code = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=200)
+    rules_data = models.JSONField(
+        "rules",
+        default=dict,
+        blank=True,
+        help_text=(
+            "Course sets, eligible establishment type codes and list kinds of this round. "
+            "Empty: the portal's defaults for this round code."
+        ),
+    )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
 
     def __str__(self) -> str:
         return self.name
+
+    def rules(self) -> RoundRules:
+        base = DEFAULT_ROUNDS.get(self.code) or DEFAULT_ROUNDS["2025"]
+        if not self.rules_data:
+            return base
+        return rules_from_data(self.code, self.rules_data)
+
+
+def rules_from_data(code: str, data: dict) -> RoundRules:
+    """A RoundRules from stored JSON: lists become tuples; unknown keys are refused."""
+    fields = set(RoundRules.__dataclass_fields__) - {"code"}
+    unknown = set(data) - fields
+    if unknown:
+        raise ValueError(f"unknown rule {sorted(unknown)[0]!r}")
+    values = {}
+    for key, value in data.items():
+        if isinstance(value, list):
+            value = tuple(value)
+        elif isinstance(value, dict):
+            value = {k: tuple(v) for k, v in value.items()}
+        values[key] = value
+    return RoundRules(code=code, **values)
+
+
+class Institution(models.Model):
+    """An establishment from GIAS (Get Information about Schools), imported by ``import_gias``."""
+
+    urn = models.PositiveIntegerField("URN", unique=True)
+    ukprn = models.PositiveIntegerField("UKPRN", null=True, blank=True, db_index=True)
+    name = models.CharField(max_length=255)
+    establishment_type_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    establishment_type_name = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=60, blank=True)
+    phase = models.CharField(max_length=60, blank=True)
+    number_of_pupils = models.PositiveIntegerField(null=True, blank=True)
+    la_code = models.CharField("LA code", max_length=3, blank=True)
+    la_name = models.CharField("LA name", max_length=120, blank=True)
+    postcode = models.CharField(max_length=10, blank=True, db_index=True)
+    open_date = models.DateField(null=True, blank=True)
+    close_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} (URN {self.urn})"
+
+
+class EarlyYearsProvider(models.Model):
+    """An early years setting on Ofsted's register, identified like ``EY123456``."""
+
+    ofsted_urn = models.CharField("Ofsted URN", max_length=12, unique=True)
+    name = models.CharField(max_length=255)
+    postcode = models.CharField(max_length=10, blank=True)
+    la_code = models.CharField("LA code", max_length=3, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.ofsted_urn})"
+
+
+class IttProvider(models.Model):
+    """An initial teacher training provider; lead mentors of approved ones may be funded."""
+
+    name = models.CharField(max_length=255, unique=True)
+    approved = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "ITT provider"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EligibilityListEntry(models.Model):
+    """A setting on one of DfE's published eligibility lists for a round."""
+
+    class Kind(models.TextChoices):
+        PP50_SCHOOL = "pp50_school", "Top 50% of schools by pupil premium"
+        PP50_FE = "pp50_fe", "Top 50% of 16 to 19 settings by disadvantage"
+        DISADVANTAGED_EARLY_YEARS = "disadvantaged_early_years", "Disadvantaged early years settings"
+        CHILDMINDER = "childminder", "Childminders"
+        RISE = "rise", "RISE schools"
+
+    funding_round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, related_name="list_entries")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    identifier = models.CharField(
+        max_length=12, help_text="URN, UKPRN or Ofsted URN, as the list publishes it."
+    )
+
+    class Meta:
+        ordering = ["funding_round", "kind", "identifier"]
+        verbose_name_plural = "eligibility list entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["funding_round", "kind", "identifier"], name="eligibility_entry_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.identifier} on {self.get_kind_display()} ({self.funding_round.code})"
+
+
+class ImportRun(models.Model):
+    """One import of a file, run by a Celery task; its progress and problems shown in admin."""
+
+    class Kind(models.TextChoices):
+        GIAS = "gias", "GIAS establishments"
+        ELIGIBILITY_LIST = "eligibility_list", "Eligibility list"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        DONE_WITH_ERRORS = "done_with_errors", "Done, with rows skipped"
+        FAILED = "failed", "Failed: nothing loaded"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    funding_round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, null=True, blank=True)
+    list_kind = models.CharField(max_length=30, choices=EligibilityListEntry.Kind.choices, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True, help_text="[line, message] pairs.")
+    message = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="eligibility_list") | (Q(funding_round__isnull=False) & ~Q(list_kind="")),
+                name="import_list_has_round_and_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import #{self.pk}"
+
+
+class FundingDecision(models.Model):
+    """A decision on one applicant's funding for one NPQ: the facts, the round and the result.
+
+    Re-assessing replaces the automatic result; a staff override (with its reason) wins over it.
+    Every change is kept in the history.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="funding_decisions"
+    )
+    course = models.ForeignKey(
+        "programmes.Course", on_delete=models.PROTECT, related_name="funding_decisions"
+    )
+    funding_round = models.ForeignKey(FundingRound, on_delete=models.PROTECT, related_name="decisions")
+    facts = models.JSONField(help_text="The facts the decision was made from (assess_funding format).")
+    funded = models.BooleanField()
+    reason = models.CharField(max_length=50)
+    subject_to_review = models.BooleanField(default=False)
+    targeted_support_funding_gbp = models.PositiveIntegerField(default=0)
+    assessed_at = models.DateTimeField()
+    # Staff override: funded/ineligible "by policy", with a reason.
+    override_funded = models.BooleanField(null=True, blank=True)
+    override_reason = models.TextField(blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    overridden_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-assessed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="funding_decision_one_per_course"),
+            models.CheckConstraint(
+                condition=Q(override_funded__isnull=True) | ~Q(override_reason=""),
+                name="funding_override_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.course}: {self.effective_reason}"
+
+    @property
+    def effective_funded(self) -> bool:
+        return self.funded if self.override_funded is None else self.override_funded
+
+    @property
+    def effective_reason(self) -> str:
+        if self.override_funded is None:
+            return self.reason
+        return "marked_funded_by_policy" if self.override_funded else "marked_ineligible_by_policy"
+
+    @property
+    def effective_targeted_support_gbp(self) -> int:
+        return self.targeted_support_funding_gbp if self.effective_funded else 0
+
+
+class FundingReview(models.Model):
+    """A case in the manual review queue (decisions ``subject_to_review``)."""
+
+    class Status(models.TextChoices):
+        NEEDS_REVIEW = "needs_review", "Needs review"
+        AWAITING_INFORMATION = "awaiting_information", "Awaiting information"
+        DECISION_MADE = "decision_made", "Decision made"
+
+    decision = models.OneToOneField(FundingDecision, on_delete=models.CASCADE, related_name="review")
+    status = models.CharField(max_length=25, choices=Status.choices, default=Status.NEEDS_REVIEW)
+    notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["status", "updated_at"]
+
+    def __str__(self) -> str:
+        return f"Review of {self.decision}"

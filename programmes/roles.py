@@ -19,6 +19,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "programmes.participant": ("view", "add", "change"),
         "programmes.attendance": ("view", "add", "change"),
         "funding.fundinground": ("view",),
+        "funding.fundingdecision": ("view", "change"),
+        "funding.fundingreview": ("view", "change"),
+        "funding.institution": ("view",),
     },
     FACILITATOR_GROUP: {
         "programmes.hub": ("view",),

@@ -78,6 +78,11 @@ SCOPES: dict[type[Model], Callable[[User], Q]] = {
 }
 
 
+def register_scope(model: type[Model], scope: Callable[[User], Q]) -> None:
+    """Let another app say who sees which rows of its model (e.g. funding decisions)."""
+    SCOPES[model] = scope
+
+
 def visible_to(queryset: QuerySet, user: User) -> QuerySet:
     """Limit ``queryset`` to the rows ``user`` may see. Unknown models show nothing to staff."""
     if user.is_superuser:

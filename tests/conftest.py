@@ -125,20 +125,27 @@ def celery_worker_process(redis_url: str, transactional_db, django_db_setup) -> 
     }
     saved = {key: app.conf[key] for key in conf}
     app.conf.update(conf)
-    # The client's cached connections and backend were built from the old settings.
-    app.pool.force_close_all()
-    app._local.__dict__.pop("backend", None)
+    reset_celery_connections(app)
     try:
         yield {"queue": queue, "app": app, "process": worker}
     finally:
         app.conf.update(saved)
-        app.pool.force_close_all()
-        app._local.__dict__.pop("backend", None)
+        reset_celery_connections(app)
         worker.terminate()
         try:
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+def reset_celery_connections(app) -> None:
+    """Forget the client's pooled connections and result backend after changing broker settings."""
+    from kombu import pools
+
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._local.__dict__.pop("backend", None)
 
 
 @pytest.fixture

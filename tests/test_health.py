@@ -1,5 +1,7 @@
 import pytest
 
+from tests.conftest import reset_celery_connections
+
 
 @pytest.mark.django_db
 def test_healthz_reports_database_and_eager_broker(client):
@@ -15,12 +17,12 @@ def test_healthz_is_503_when_the_broker_is_unreachable(client, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     saved = app.conf.broker_url
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    app.pool.force_close_all()
+    reset_celery_connections(app)
     try:
         response = client.get("/healthz")
     finally:
         app.conf.broker_url = saved
-        app.pool.force_close_all()
+        reset_celery_connections(app)
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "error"
@@ -35,12 +37,12 @@ def test_healthz_reports_a_reachable_redis_broker(client, settings, redis_url):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     saved = app.conf.broker_url
     app.conf.broker_url = redis_url
-    app.pool.force_close_all()
+    reset_celery_connections(app)
     try:
         response = client.get("/healthz")
     finally:
         app.conf.broker_url = saved
-        app.pool.force_close_all()
+        reset_celery_connections(app)
     assert response.status_code == 200
     assert response.json()["broker"] == "ok"
 
