@@ -253,4 +253,6 @@ LOGGING = {
 
 # --- Portal ---------------------------------------------------------------------------------
 SERVICE_NAME = env.str("SERVICE_NAME", default="NPQ Portal")
+# The funding round whose rules the public "check your funding" pages apply.
+FUNDING_CHECK_ROUND = env.str("FUNDING_CHECK_ROUND", default="2025")
 PHASE = env.str("SERVICE_PHASE", default="Beta")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from funding import views as funding_views
 from programmes import views as programme_views
 
 from . import health, views
@@ -13,6 +14,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("check-funding/", funding_views.start, name="funding_check"),
+    path("check-funding/result", funding_views.result, name="funding_check_result"),
+    path("check-funding/<slug:step>", funding_views.question, name="funding_check_step"),
     path("calendar/", programme_views.calendar_page, name="calendar"),
     path("calendar/new-address", programme_views.calendar_rotate, name="calendar_rotate"),
     path("calendar/<str:token>.ics", programme_views.calendar_feed, name="calendar_feed"),

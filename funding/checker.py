@@ -1,0 +1,316 @@
+"""The public "check your funding" questions: one question per page, the route as data.
+
+``next_step(answers)`` says which question comes next (or ``result``); ``facts_from_answers``
+turns the answers into facts for ``funding.eligibility.decide``. Both are plain functions,
+tested without HTTP; the views only show forms and store answers in the session.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.db.models import Q
+
+from .eligibility import SCHOOL_NURSERIES, SCHOOL_SETTINGS
+from .models import Institution
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _radios(choices, label: str, hint: str = "", **kwargs) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        choices=choices,
+        widget=forms.RadioSelect,
+        label=label,
+        help_text=hint,
+        error_messages={"required": kwargs.pop("required_message")},
+        **kwargs,
+    )
+
+
+class CourseForm(forms.Form):
+    course = forms.ChoiceField(
+        widget=forms.RadioSelect,
+        label="Which NPQ do you want to do?",
+        error_messages={"required": "Select the NPQ you want to do"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        from programmes.models import Programme
+
+        self.fields["course"].choices = [(p.code, p.name) for p in Programme.objects.all()]
+
+
+class InEnglandForm(forms.Form):
+    in_england = _radios(
+        YES_NO, "Do you work in England?", required_message="Select yes if you work in England"
+    )
+
+
+class WorkSettingForm(forms.Form):
+    work_setting = _radios(
+        [
+            ("school", "A school"),
+            ("academy_trust", "An academy trust"),
+            ("16_to_19", "A 16 to 19 educational setting"),
+            ("early_years", "An early years setting or as a childminder"),
+            (
+                "another_setting",
+                "Another setting, such as a hospital school, a young offender institution or a local authority",
+            ),
+            ("other", "None of these"),
+        ],
+        "Where do you work?",
+        required_message="Select where you work",
+    )
+
+
+class KindOfNurseryForm(forms.Form):
+    kind_of_nursery = _radios(
+        [
+            ("local_authority_maintained_nursery", "A local authority-maintained nursery school"),
+            ("preschool_class_as_part_of_school", "A pre-school class or nursery that is part of a school"),
+            ("private_nursery", "A private nursery"),
+            ("childminder", "As a childminder"),
+            ("another_early_years_setting", "Another early years setting"),
+        ],
+        "What kind of early years setting do you work in?",
+        required_message="Select the kind of early years setting you work in",
+    )
+
+
+class OfstedForm(forms.Form):
+    ofsted_urn = forms.CharField(
+        label="What is your Ofsted unique reference number (URN)?",
+        help_text="It starts with EY and is followed by 6 numbers, for example EY123456.",
+        error_messages={"required": "Enter your Ofsted URN"},
+    )
+
+    def clean_ofsted_urn(self) -> str:
+        value = re.sub(r"\s", "", self.cleaned_data["ofsted_urn"]).upper()
+        if not re.fullmatch(r"EY\d{6}", value):
+            raise forms.ValidationError(
+                "Enter an Ofsted URN that starts with EY and has 6 numbers, like EY123456"
+            )
+        return value
+
+
+class WorkplaceForm(forms.Form):
+    workplace = forms.CharField(
+        label="What is the name, URN or postcode of your workplace?",
+        help_text="For example Northfield Academy, 137001 or ME14 2LR.",
+        error_messages={"required": "Enter the name, URN or postcode of your workplace"},
+    )
+    urn = forms.TypedChoiceField(
+        coerce=int, required=False, widget=forms.RadioSelect, label="Choose your workplace"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        query = self.data.get("workplace", "") if self.is_bound else ""
+        self.matches = find_institutions(query) if query.strip() else []
+        self.fields["urn"].choices = [(m.urn, f"{m.name}, {m.postcode} (URN {m.urn})") for m in self.matches]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if not self.matches:
+            self.add_error(
+                "workplace", "No open school or college matches that. Check the name, URN or postcode"
+            )
+        elif len(self.matches) == 1:
+            data["urn"] = self.matches[0].urn
+        elif not data.get("urn"):
+            self.add_error("urn", "Select your workplace from the list")
+        return data
+
+
+def find_institutions(query: str, limit: int = 20) -> list[Institution]:
+    query = query.strip()
+    open_ones = Institution.objects.exclude(status="Closed")
+    if query.isdigit():
+        return list(open_ones.filter(Q(urn=int(query)) | Q(ukprn=int(query)))[:limit])
+    compact = re.sub(r"\s", "", query).upper()
+    return list(
+        open_ones.filter(
+            Q(name__icontains=query) | Q(postcode__iexact=query) | Q(postcode__iexact=compact)
+        ).order_by("name")[:limit]
+    )
+
+
+class EmploymentForm(forms.Form):
+    employment_type = _radios(
+        [
+            ("hospital_school", "In a hospital school"),
+            ("young_offender_institution", "In a young offender institution"),
+            ("local_authority_virtual_school", "In a local authority virtual school"),
+            ("local_authority_supply_teacher", "As a supply teacher employed by a local authority"),
+            (
+                "lead_mentor_for_accredited_itt_provider",
+                "As a lead mentor for an accredited initial teacher training provider",
+            ),
+            ("other", "Something else"),
+        ],
+        "How are you employed?",
+        required_message="Select how you are employed",
+    )
+
+
+class IttProviderForm(forms.Form):
+    itt_provider = forms.ModelChoiceField(
+        queryset=None,
+        label="Which initial teacher training provider are you a lead mentor for?",
+        error_messages={"required": "Select your initial teacher training provider"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        from .models import IttProvider
+
+        self.fields["itt_provider"].queryset = IttProvider.objects.all()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("itt_provider") is not None:
+            data["itt_provider"] = data["itt_provider"].pk
+        return data
+
+
+class HeadteacherForm(forms.Form):
+    headteacher = _radios(
+        YES_NO, "Are you a headteacher?", required_message="Select yes if you are a headteacher"
+    )
+    years_as_headteacher = forms.IntegerField(
+        min_value=0,
+        max_value=60,
+        required=False,
+        label="How many years have you been a headteacher?",
+        help_text="Count this year as a whole year. Leave empty if you are not a headteacher.",
+        error_messages={"min_value": "Years must be 0 or more", "invalid": "Enter a number of years, like 2"},
+    )
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("headteacher") == "yes"
+            and data.get("years_as_headteacher") is None
+            and "years_as_headteacher" not in self.errors
+        ):
+            self.add_error("years_as_headteacher", "Enter how many years you have been a headteacher")
+        return data
+
+
+class NpqhStatusForm(forms.Form):
+    npqh_status = _radios(
+        [
+            ("completed", "I have completed it"),
+            ("in_progress", "I am doing it now"),
+            ("none", "I have not done it"),
+        ],
+        "Have you done the NPQ in Headship (NPQH)?",
+        required_message="Select whether you have done the NPQ in Headship",
+    )
+    withdrew_from_ehco_before = _radios(
+        YES_NO,
+        "Have you withdrawn from the Early Headship Coaching Offer before?",
+        required_message="Select yes if you have withdrawn from the Early Headship Coaching Offer before",
+    )
+
+
+# step name -> (form class, page title)
+STEPS: dict[str, tuple[type[forms.Form], str]] = {
+    "course": (CourseForm, "Which NPQ do you want to do?"),
+    "in-england": (InEnglandForm, "Do you work in England?"),
+    "work-setting": (WorkSettingForm, "Where do you work?"),
+    "kind-of-nursery": (KindOfNurseryForm, "What kind of early years setting do you work in?"),
+    "ofsted": (OfstedForm, "What is your Ofsted URN?"),
+    "workplace": (WorkplaceForm, "Find your workplace"),
+    "employment": (EmploymentForm, "How are you employed?"),
+    "itt-provider": (IttProviderForm, "Your initial teacher training provider"),
+    "headteacher": (HeadteacherForm, "Are you a headteacher?"),
+    "npqh": (NpqhStatusForm, "The NPQ in Headship"),
+}
+
+
+def next_step(answers: dict[str, Any]) -> str:
+    """The first question not yet answered on this applicant's route, or ``result``."""
+    if "course" not in answers:
+        return "course"
+    if "in_england" not in answers:
+        return "in-england"
+    if answers["in_england"] == "no":
+        return "result"
+    if "work_setting" not in answers:
+        return "work-setting"
+    setting = answers["work_setting"]
+    if setting == "early_years":
+        if "kind_of_nursery" not in answers:
+            return "kind-of-nursery"
+        if answers["kind_of_nursery"] in SCHOOL_NURSERIES:
+            setting = "school"
+        elif "ofsted_urn" not in answers:
+            return "ofsted"
+    if setting in SCHOOL_SETTINGS and "urn" not in answers:
+        return "workplace"
+    if setting == "another_setting":
+        if "employment_type" not in answers:
+            return "employment"
+        if (
+            answers["employment_type"] == "lead_mentor_for_accredited_itt_provider"
+            and "itt_provider" not in answers
+        ):
+            return "itt-provider"
+    if answers["course"] == "EHCO":
+        if "headteacher" not in answers:
+            return "headteacher"
+        if "npqh_status" not in answers:
+            return "npqh"
+    return "result"
+
+
+def route(answers: dict[str, Any]) -> list[str]:
+    """The questions asked so far, in order (for back links)."""
+    asked, partial = [], {}
+    while (step := next_step(partial)) != "result" and step not in asked:
+        asked.append(step)
+        names = [n for n in STEPS[step][0].base_fields if n in answers]
+        if not names:
+            break
+        partial.update({n: answers[n] for n in names})
+    return asked
+
+
+def facts_from_answers(answers: dict[str, Any], funding_round) -> dict[str, Any]:
+    """Facts for ``decide`` from the checker's answers and the stored GIAS and list data."""
+    from .models import IttProvider
+    from .services import facts_for_early_years, facts_for_institution
+
+    facts: dict[str, Any] = {
+        "round": funding_round.code,
+        "course": answers["course"],
+        "in_england": answers.get("in_england") == "yes",
+    }
+    for name in ("work_setting", "kind_of_nursery", "employment_type", "npqh_status"):
+        if answers.get(name):
+            facts[name] = answers[name]
+    if answers.get("urn"):
+        institution = Institution.objects.filter(urn=answers["urn"]).first()
+        if institution is not None:
+            facts.update(facts_for_institution(institution=institution, funding_round=funding_round))
+    if answers.get("ofsted_urn"):
+        facts.update(facts_for_early_years(ofsted_urn=answers["ofsted_urn"], funding_round=funding_round))
+    if answers.get("itt_provider"):
+        facts["approved_itt_provider"] = IttProvider.objects.filter(
+            pk=answers["itt_provider"], approved=True
+        ).exists()
+    if "headteacher" in answers:
+        facts["headteacher"] = answers["headteacher"] == "yes"
+        if answers.get("years_as_headteacher") is not None:
+            facts["years_as_headteacher"] = answers["years_as_headteacher"]
+    if "withdrew_from_ehco_before" in answers:
+        facts["withdrew_from_ehco_before"] = answers["withdrew_from_ehco_before"] == "yes"
+    return facts
