@@ -13,6 +13,8 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 
+from npq_portal import journey
+
 from .eligibility import SCHOOL_NURSERIES, SCHOOL_SETTINGS
 from .models import Institution
 
@@ -272,16 +274,12 @@ def next_step(answers: dict[str, Any]) -> str:
     return "result"
 
 
+STEP_FIELDS = {name: tuple(form.base_fields) for name, (form, _) in STEPS.items()}
+
+
 def route(answers: dict[str, Any]) -> list[str]:
-    """The questions asked so far, in order (for back links)."""
-    asked, partial = [], {}
-    while (step := next_step(partial)) != "result" and step not in asked:
-        asked.append(step)
-        names = [n for n in STEPS[step][0].base_fields if n in answers]
-        if not names:
-            break
-        partial.update({n: answers[n] for n in names})
-    return asked
+    """The questions asked so far, in order (for back links and the summary)."""
+    return journey.route(answers, next_step, STEP_FIELDS, "result")
 
 
 def facts_from_answers(answers: dict[str, Any], funding_round) -> dict[str, Any]:

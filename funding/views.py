@@ -10,9 +10,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from npq_portal import journey
 from programmes.models import Programme
 
-from .checker import STEPS, facts_from_answers, next_step, route
+from .checker import STEP_FIELDS, STEPS, facts_from_answers, next_step, route
 from .eligibility import decide, parse_facts
 from .models import FundingRound, Institution
 
@@ -28,12 +29,8 @@ def _answers(request: HttpRequest) -> dict[str, Any]:
 
 
 def _back(answers: dict[str, Any], step: str) -> str:
-    asked = route(answers)
-    if step in asked and asked.index(step) > 0:
-        return reverse("funding_check_step", args=[asked[asked.index(step) - 1]])
-    if step == "result" and asked:
-        return reverse("funding_check_step", args=[asked[-1]])
-    return reverse("funding_check")
+    previous = journey.previous_step(answers, step, next_step, STEP_FIELDS, "result")
+    return reverse("funding_check_step", args=[previous]) if previous else reverse("funding_check")
 
 
 @require_http_methods(["GET", "POST"])
@@ -53,11 +50,9 @@ def question(request: HttpRequest, step: str) -> HttpResponse:
     if request.method == "POST":
         form = form_class(request.POST)
         if form.is_valid():
-            # Answers to questions after this one may no longer apply: keep only earlier ones.
-            asked = route(answers)
-            earlier = asked[: asked.index(step)] if step in asked else asked
-            kept = {n: answers[n] for s in earlier for n in STEPS[s][0].base_fields if n in answers}
-            kept.update({name: value for name, value in form.cleaned_data.items() if value not in (None, "")})
+            kept = journey.answers_after_saving(
+                answers, step, form.cleaned_data, next_step, STEP_FIELDS, "result"
+            )
             request.session[SESSION_KEY] = kept
             following = next_step(kept)
             if following == "result":
@@ -66,7 +61,15 @@ def question(request: HttpRequest, step: str) -> HttpResponse:
     else:
         form = form_class(initial=answers)
     return render(
-        request, "funding/question.html", {"form": form, "title": title, "back_url": _back(answers, step)}
+        request,
+        "question.html",
+        {
+            "form": form,
+            "title": title,
+            "caption": "Check your NPQ funding",
+            "page_heading": len(form.visible_fields()) > 1 and step != "workplace",
+            "back_url": _back(answers, step),
+        },
     )
 
 

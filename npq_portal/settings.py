@@ -216,6 +216,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # The one place where scheduled jobs are declared (run by `make beat`).
 CELERY_BEAT_SCHEDULE = {
+    "expire-unfinished-applications": {
+        "task": "applications.tasks.expire_unfinished_applications",
+        "schedule": crontab(hour=2, minute=0),
+    },
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
@@ -253,6 +257,9 @@ LOGGING = {
 
 # --- Portal ---------------------------------------------------------------------------------
 SERVICE_NAME = env.str("SERVICE_NAME", default="NPQ Portal")
+# Applications: days to complete the form once started; days an endorsement link works.
+APPLICATION_COMPLETION_DAYS = env.int("APPLICATION_COMPLETION_DAYS", default=5)
+ENDORSEMENT_LINK_DAYS = env.int("ENDORSEMENT_LINK_DAYS", default=14)
 # The funding round whose rules the public "check your funding" pages apply.
 FUNDING_CHECK_ROUND = env.str("FUNDING_CHECK_ROUND", default="2025")
 PHASE = env.str("SERVICE_PHASE", default="Beta")

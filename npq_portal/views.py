@@ -1,16 +1,21 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from applications.selectors import applications_for_user
 from programmes.selectors import enrolments_for_user, programme_catalogue
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """Start page: what the portal offers, and for a signed-in user, their NPQs."""
-    enrolments = enrolments_for_user(user=request.user) if request.user.is_authenticated else []
+    signed_in = request.user.is_authenticated
     return render(
         request,
         "home.html",
-        {"programmes": programme_catalogue(), "enrolments": enrolments},
+        {
+            "programmes": programme_catalogue(),
+            "enrolments": enrolments_for_user(user=request.user) if signed_in else [],
+            "applications": applications_for_user(user=request.user) if signed_in else [],
+        },
     )
 
 

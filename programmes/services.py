@@ -27,6 +27,7 @@ from .models import (
     Programme,
 )
 from .roles import FACILITATOR_GROUP, HUB_ADMIN_GROUP
+from .signals import place_freed
 
 # DfE's reasons (NPQ participant API), so that exports match what lead providers report.
 WITHDRAWAL_REASONS: dict[str, str] = {
@@ -233,6 +234,8 @@ def participant_withdraw(
     if reason not in WITHDRAWAL_REASONS:
         raise EnrolmentError(f"Choose a reason for withdrawal from the list, not {reason!r}.")
     _free_place(participant.group_id)
+    course_id = participant.course_id
+    transaction.on_commit(lambda: place_freed.send(sender=Participant, course_id=course_id))
     return _set_status(participant, Participant.Status.WITHDRAWN, reason, _today(on), by)
 
 

@@ -1,0 +1,452 @@
+"""Application lifecycle: every status change goes through ``transition`` and is recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from accounts.models import User
+from funding.services import funding_decision_assess
+from programmes.models import Cohort, Course, Group, Participant
+from programmes.services import EnrolmentError, participant_enrol
+
+from . import emails
+from .models import Application, Employment, Endorsement, Transition
+
+S = Application.Status
+
+# from -> the statuses it may move to. Anything else is refused.
+TRANSITIONS: dict[str, set[str]] = {
+    S.DRAFT: {S.SUBMITTED, S.WITHDRAWN, S.REGISTRATION_EXPIRED},
+    S.SUBMITTED: {S.AWAITING_ENDORSEMENT, S.WITHDRAWN},
+    S.AWAITING_ENDORSEMENT: {S.ENDORSED, S.ENDORSEMENT_DECLINED, S.WITHDRAWN},
+    S.ENDORSED: {S.ACCEPTED, S.WAITLISTED, S.REJECTED, S.WITHDRAWN},
+    S.WAITLISTED: {S.ACCEPTED, S.REJECTED, S.WITHDRAWN},
+    S.ENDORSEMENT_DECLINED: set(),
+    S.ACCEPTED: set(),
+    S.REJECTED: set(),
+    S.WITHDRAWN: set(),
+    S.REGISTRATION_EXPIRED: set(),
+}
+
+
+class ApplicationError(ValueError):
+    """A change the rules refuse; the message is shown to the person who asked for it."""
+
+
+class EndorsementLinkError(ApplicationError):
+    pass
+
+
+def transition(
+    application: Application, to: str, *, by: User | None, note: str = "", at: datetime | None = None
+) -> Application:
+    """Move ``application`` to ``to`` if the state machine allows it, recording who and when."""
+    if to not in TRANSITIONS[application.status]:
+        raise ApplicationError(
+            f"An application that is {application.get_status_display().lower()} cannot become "
+            f"{Application.Status(to).label.lower()}."
+        )
+    at = at or timezone.now()
+    Transition.objects.create(
+        application=application, from_status=application.status, to_status=to, by=by, at=at, note=note
+    )
+    application.status = to
+    application.save(
+        update_fields=["status", "waitlist_position", "decision_reason", "participant", "submitted_at"]
+    )
+    return application
+
+
+def _locked(application: Application) -> Application:
+    return (
+        Application.objects.select_for_update()
+        .select_related("course__programme", "cohort", "user")
+        .get(pk=application.pk)
+    )
+
+
+# --- Drafts -------------------------------------------------------------------------------------
+
+
+def registration_deadline(application: Application) -> datetime:
+    return application.started_at + timedelta(days=settings.APPLICATION_COMPLETION_DAYS)
+
+
+@transaction.atomic
+def application_start(*, user: User, cohort: Cohort) -> Application:
+    """Start (or return the open draft of) an application to ``cohort``."""
+    if not cohort.is_open_for_registration(timezone.localdate()):
+        raise ApplicationError(f"Registration for {cohort.identifier} is not open.")
+    draft = Application.objects.filter(user=user, cohort=cohort, status=S.DRAFT).first()
+    if draft:
+        return draft
+    return Application.objects.create(user=user, cohort=cohort, started_at=timezone.now())
+
+
+@transaction.atomic
+def application_save_answers(
+    *, application: Application, values: dict[str, Any], drop: tuple[str, ...] = ()
+) -> Application:
+    """Save a page of answers to a draft (and forget answers that no longer apply)."""
+    application = _locked(application)
+    if application.status != S.DRAFT:
+        raise ApplicationError("This application has been submitted and can no longer be changed.")
+    answers = {k: v for k, v in application.answers.items() if k not in drop}
+    answers.update(values)
+    application.answers = answers
+    if "course" in values:
+        application.course = Course.objects.get(pk=values["course"], cohort=application.cohort)
+    application.save(update_fields=["answers", "course"])
+    return application
+
+
+REQUIRED_ANSWERS = (
+    "course",
+    "in_england",
+    "work_setting",
+    "role",
+    "trn",
+    "full_name",
+    "date_of_birth",
+    "endorser_name",
+    "endorser_email",
+    "mentor_name",
+    "mentor_email",
+    "support_requested",
+    "consent",
+)
+
+
+@transaction.atomic
+def application_submit(*, application: Application, by: User) -> Application:
+    """Submit a complete draft: decide funding, then ask the endorser by email."""
+    application = _locked(application)
+    answers = application.answers
+    missing = [name for name in REQUIRED_ANSWERS if name not in answers]
+    if missing:
+        raise ApplicationError(f"Answer every question before submitting (missing: {', '.join(missing)}).")
+    if answers.get("consent") is not True:
+        raise ApplicationError("Confirm that you agree to share your information before submitting.")
+    if timezone.now() > registration_deadline(application):
+        raise ApplicationError("The time to complete this application has passed.")
+    from funding.checker import facts_from_answers  # the same facts as the public checker
+
+    facts = facts_from_answers(
+        {**answers, "course": application.course.programme.code}, application.cohort.funding_round
+    )
+    for key in ("round", "course"):
+        facts.pop(key, None)
+    application.funding_decision = funding_decision_assess(
+        user=application.user, course=application.course, answers=facts
+    )
+    application.trn = answers["trn"]
+    application.full_name = answers["full_name"]
+    application.date_of_birth = answers["date_of_birth"]
+    application.endorser_name = answers["endorser_name"]
+    application.endorser_email = answers["endorser_email"].lower()
+    application.payment = answers.get(
+        "payment", Application.Payment.SCHOLARSHIP if application.funding_decision.effective_funded else ""
+    )
+    application.support_requested = answers["support_requested"] == "yes"
+    application.workplace_name = answers.get("workplace_name", "")
+    application.institution_id = answers.get("urn") if answers.get("urn") else None
+    application.submitted_at = timezone.now()
+    application.save()
+    transition(application, S.SUBMITTED, by=by)
+    employment = Employment.objects.create(
+        application=application,
+        workplace_name=application.workplace_name or "Not given",
+        institution_id=application.institution_id,
+        role=answers.get("role", ""),
+        headteacher_name=application.endorser_name,
+        headteacher_email=application.endorser_email,
+    )
+    endorsement_request(
+        application=application,
+        name=application.endorser_name,
+        email=application.endorser_email,
+        employment=employment,
+    )
+    transition(application, S.AWAITING_ENDORSEMENT, by=by)
+    return application
+
+
+@transaction.atomic
+def application_withdraw(*, application: Application, by: User, reason: str = "") -> Application:
+    application = _locked(application)
+    if application.status == S.ACCEPTED:
+        raise ApplicationError(
+            "An accepted application cannot be withdrawn here: ask your hub to withdraw you from the course."
+        )
+    application.decision_reason = reason
+    return transition(application, S.WITHDRAWN, by=by, note=reason)
+
+
+def applications_expire_stale(*, now: datetime | None = None) -> int:
+    """Drafts not completed within the allowed days become ``registration_expired``. Rerunnable."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.APPLICATION_COMPLETION_DAYS)
+    expired = 0
+    for application in Application.objects.filter(status=S.DRAFT, started_at__lt=cutoff):
+        with transaction.atomic():
+            application = _locked(application)
+            if application.status == S.DRAFT:
+                transition(application, S.REGISTRATION_EXPIRED, by=None, at=now, note="Not completed in time")
+                expired += 1
+    return expired
+
+
+# --- Endorsement --------------------------------------------------------------------------------
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def endorsement_request(
+    *,
+    application: Application,
+    name: str,
+    email: str,
+    kind: str = Endorsement.Kind.APPLICATION,
+    employment: Employment | None = None,
+) -> tuple[Endorsement, str]:
+    """Create an endorsement request and email its link (after commit). Returns it and its token."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    endorsement = Endorsement.objects.create(
+        application=application,
+        kind=kind,
+        employment=employment,
+        endorser_name=name,
+        endorser_email=email.lower(),
+        token_hash=_hash(token),
+        sent_at=now,
+        expires_at=now + timedelta(days=settings.ENDORSEMENT_LINK_DAYS),
+    )
+    transaction.on_commit(lambda: emails.endorsement_requested(endorsement, token))
+    return endorsement, token
+
+
+def endorsement_for_token(token: str) -> Endorsement:
+    """The open endorsement of a link, or EndorsementLinkError saying why the link cannot be used."""
+    endorsement = (
+        Endorsement.objects.select_related(
+            "application__user", "application__course__programme", "application__cohort__hub"
+        )
+        .filter(token_hash=_hash(token))
+        .first()
+    )
+    if endorsement is None:
+        raise EndorsementLinkError("This link is not valid.")
+    if endorsement.used_at is not None:
+        raise EndorsementLinkError("This link has already been used.")
+    if timezone.now() >= endorsement.expires_at:
+        raise EndorsementLinkError("This link has expired.")
+    return endorsement
+
+
+def may_endorse(*, endorsement: Endorsement, user: User) -> bool:
+    """Only the person the request was sent to, signed in with that verified address."""
+    return (
+        user.is_authenticated
+        and user.pk != endorsement.application.user_id
+        and EmailAddress.objects.filter(
+            user=user, email__iexact=endorsement.endorser_email, verified=True
+        ).exists()
+    )
+
+
+@transaction.atomic
+def endorsement_decide(*, token: str, user: User, endorse: bool, reason: str = "") -> Endorsement:
+    endorsement = endorsement_for_token(token)
+    endorsement = Endorsement.objects.select_for_update().get(pk=endorsement.pk)
+    if endorsement.used_at is not None:
+        raise EndorsementLinkError("This link has already been used.")
+    if not may_endorse(endorsement=endorsement, user=user):
+        raise EndorsementLinkError("Only the person this request was sent to can answer it.")
+    if not endorse and not reason.strip():
+        raise ApplicationError("Give a reason for declining.")
+    endorsement.used_at = timezone.now()
+    endorsement.decision = Endorsement.Decision.ENDORSED if endorse else Endorsement.Decision.DECLINED
+    endorsement.reason = reason.strip()
+    endorsement.decided_by = user
+    endorsement.save()
+    application = _locked(endorsement.application)
+    if endorsement.kind == Endorsement.Kind.APPLICATION:
+        transition(
+            application, S.ENDORSED if endorse else S.ENDORSEMENT_DECLINED, by=user, note=endorsement.reason
+        )
+    if endorse and endorsement.employment_id:
+        employment_confirm(employment=endorsement.employment)
+    transaction.on_commit(lambda: emails.endorsement_decided(endorsement))
+    return endorsement
+
+
+# --- Hub decisions ------------------------------------------------------------------------------
+
+
+def _free_group(course: Course) -> Group | None:
+    return Group.objects.filter(course=course, enrolled__lt=F("capacity")).order_by("name").first()
+
+
+@transaction.atomic
+def application_accept(*, application: Application, by: User, group: Group | None = None) -> Application:
+    """Accept onto the course: within its funded places (row lock on the course), into a group."""
+    application = _locked(application)
+    if S.ACCEPTED not in TRANSITIONS[application.status]:
+        raise ApplicationError(
+            f"Only an endorsed or waitlisted application can be accepted, not one that is {application.get_status_display().lower()}."
+        )
+    course = Course.objects.select_for_update().get(pk=application.course_id)
+    accepted = Application.objects.filter(course=course, status=S.ACCEPTED).count()
+    if accepted >= course.funded_places:
+        raise ApplicationError(
+            f"{course} is full ({course.funded_places} places). Put the application on the waiting list."
+        )
+    group = group or _free_group(course)
+    try:
+        participant = participant_enrol(
+            user=application.user,
+            course=course,
+            group=group,
+            trn=application.trn,
+            mentor_name=application.answers.get("mentor_name", ""),
+            mentor_email=application.answers.get("mentor_email", ""),
+            by=by,
+        )
+    except EnrolmentError as exc:
+        raise ApplicationError(str(exc)) from exc
+    application.participant = participant
+    application.waitlist_position = None
+    transition(application, S.ACCEPTED, by=by)
+    _reject_other_applications(application, by)
+    transaction.on_commit(lambda: emails.application_decided(application))
+    return application
+
+
+def _reject_other_applications(application: Application, by: User) -> None:
+    """Accepting one application closes the user's others for this NPQ in the same intake."""
+    others = (
+        Application.objects.select_for_update()
+        .filter(
+            user=application.user,
+            course__programme=application.course.programme,
+            cohort__identifier=application.cohort.identifier,
+            status__in=[
+                s
+                for s in Application.OPEN_STATUSES
+                if S.REJECTED in TRANSITIONS[s] or S.WITHDRAWN in TRANSITIONS[s]
+            ],
+        )
+        .exclude(pk=application.pk)
+    )
+    for other in others:
+        reason = f"Accepted on {application.course} with {application.cohort.hub}."
+        other.decision_reason = reason
+        target = S.REJECTED if S.REJECTED in TRANSITIONS[other.status] else S.WITHDRAWN
+        transition(other, target, by=by, note=reason)
+
+
+@transaction.atomic
+def application_waitlist(*, application: Application, by: User) -> Application:
+    application = _locked(application)
+    if S.WAITLISTED not in TRANSITIONS[application.status]:
+        raise ApplicationError("Only an endorsed application can go on the waiting list.")
+    Course.objects.select_for_update().get(pk=application.course_id)  # positions are handed out in turn
+    last = Application.objects.filter(course_id=application.course_id, status=S.WAITLISTED).aggregate(
+        m=Max("waitlist_position")
+    )["m"]
+    application.waitlist_position = (last or 0) + 1
+    transition(application, S.WAITLISTED, by=by)
+    transaction.on_commit(lambda: emails.application_decided(application))
+    return application
+
+
+@transaction.atomic
+def application_reject(*, application: Application, by: User, reason: str) -> Application:
+    if not reason.strip():
+        raise ApplicationError("Give the reason for not accepting the application.")
+    application = _locked(application)
+    application.decision_reason = reason.strip()
+    application.waitlist_position = None
+    transition(application, S.REJECTED, by=by, note=reason.strip())
+    transaction.on_commit(lambda: emails.application_decided(application))
+    return application
+
+
+@transaction.atomic
+def waitlist_offer_next(*, course: Course, by: User | None = None) -> Application | None:
+    """When a place frees, accept the first on the course's waiting list (if there is room)."""
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    first = (
+        Application.objects.filter(course=course, status=S.WAITLISTED).order_by("waitlist_position").first()
+    )
+    if first is None:
+        return None
+    try:
+        return application_accept(application=first, by=by)
+    except ApplicationError:
+        return None
+
+
+# --- Change of employer -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def employment_change_request(
+    *,
+    participant: Participant,
+    workplace_name: str,
+    headteacher_name: str,
+    headteacher_email: str,
+    role: str = "",
+    institution_id: int | None = None,
+    starts_on=None,
+) -> Employment:
+    """An enrolled participant asks to continue at a new employer; the new head must endorse."""
+    application = Application.objects.filter(participant=participant).first()
+    if application is None or participant.status not in Participant.LIVE_STATUSES:
+        raise ApplicationError("Only an enrolled participant can ask to continue at a new employer.")
+    if Employment.objects.filter(
+        application=application, confirmed=False, endorsements__used_at__isnull=True
+    ).exists():
+        raise ApplicationError("You have already asked to continue at a new employer; wait for their answer.")
+    employment = Employment.objects.create(
+        application=application,
+        workplace_name=workplace_name,
+        institution_id=institution_id,
+        role=role,
+        headteacher_name=headteacher_name,
+        headteacher_email=headteacher_email.lower(),
+        starts_on=starts_on,
+    )
+    endorsement_request(
+        application=application,
+        name=headteacher_name,
+        email=headteacher_email,
+        kind=Endorsement.Kind.CHANGE_OF_EMPLOYER,
+        employment=employment,
+    )
+    return employment
+
+
+def employment_confirm(*, employment: Employment) -> Employment:
+    """The new employer agreed: the new employment is current; the previous one ends."""
+    today = timezone.localdate()
+    Employment.objects.filter(
+        application=employment.application, confirmed=True, ends_on__isnull=True
+    ).exclude(pk=employment.pk).update(ends_on=employment.starts_on or today)
+    employment.confirmed = True
+    employment.starts_on = employment.starts_on or today
+    employment.save(update_fields=["confirmed", "starts_on"])
+    return employment

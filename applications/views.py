@@ -1,0 +1,284 @@
+"""Applicant and endorser pages. Every object is fetched through a helper that checks the user."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from npq_portal import journey
+from programmes.models import Participant
+
+from . import wizard
+from .forms import EmploymentChangeForm, EndorsementForm
+from .models import Application
+from .selectors import application_timeline, open_cohorts
+from .services import (
+    ApplicationError,
+    EndorsementLinkError,
+    application_save_answers,
+    application_start,
+    application_submit,
+    application_withdraw,
+    applications_expire_stale,
+    employment_change_request,
+    endorsement_decide,
+    endorsement_for_token,
+    may_endorse,
+    registration_deadline,
+)
+
+CAPTION = "Apply for an NPQ"
+
+
+def own_application(request: HttpRequest, pk: int) -> Application:
+    """The signed-in user's own application, or 404 (never someone else's)."""
+    return get_object_or_404(
+        Application.objects.select_related(
+            "cohort__hub", "cohort__funding_round", "course__programme", "user"
+        ),
+        pk=pk,
+        user=request.user,
+    )
+
+
+def page_heading(form) -> bool:
+    fields = [f for f in form.visible_fields() if f.name != "urn"]
+    return len(fields) > 1 or any(
+        f.field.widget.input_type == "checkbox" for f in fields if hasattr(f.field.widget, "input_type")
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest) -> HttpResponse:
+    """Choose the cohort (the first question); starting makes a draft that is saved as you go."""
+    cohorts = open_cohorts(on=timezone.localdate())
+    if request.method == "POST":
+        cohort = get_object_or_404(cohorts, pk=request.POST.get("cohort") or 0)
+        try:
+            application = application_start(user=request.user, cohort=cohort)
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+            return redirect("apply")
+        return redirect("application_step", application.pk, wizard.next_step(application.answers))
+    return render(request, "applications/apply.html", {"cohorts": cohorts})
+
+
+def _draft_or_redirect(request: HttpRequest, application: Application) -> HttpResponse | None:
+    if application.status == Application.Status.DRAFT and timezone.now() > registration_deadline(application):
+        applications_expire_stale()
+        application.refresh_from_db()
+    if application.status != Application.Status.DRAFT:
+        return redirect("application_detail", application.pk)
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    application = own_application(request, pk)
+    if step not in wizard.STEPS:
+        raise Http404
+    if (response := _draft_or_redirect(request, application)) is not None:
+        return response
+    answers = application.answers
+    if step != wizard.next_step(answers) and step not in wizard.route(answers):
+        return redirect("application_step", pk, wizard.next_step(answers))  # no skipping ahead
+    form = wizard.build_form(step, application, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        cleaned = dict(form.cleaned_data)
+        cleaned.update(wizard.derived_answers(step, application, cleaned))
+        kept = journey.answers_after_saving(
+            answers, step, cleaned, wizard.next_step, wizard.STEP_FIELDS, wizard.END
+        )
+        application = application_save_answers(
+            application=application, values=kept, drop=tuple(set(answers) - set(kept))
+        )
+        following = wizard.next_step(application.answers)
+        if following == wizard.END:
+            return redirect("application_check", pk)
+        return redirect("application_step", pk, following)
+    previous = journey.previous_step(answers, step, wizard.next_step, wizard.STEP_FIELDS, wizard.END)
+    context = {
+        "form": form,
+        "title": wizard.step_title(step, application),
+        "caption": CAPTION,
+        "page_heading": page_heading(form),
+        "back_url": reverse("application_step", args=[pk, previous]) if previous else reverse("apply"),
+        "application": application,
+    }
+    if step == "funding":
+        decision = wizard.funding_preview(application)
+        context.update(decision=decision, explanation=decision.explanation(application.course.programme.name))
+        return render(request, "applications/funding.html", context)
+    return render(request, "question.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def check(request: HttpRequest, pk: int) -> HttpResponse:
+    """Check your answers, with change links; submitting sends the endorsement request."""
+    application = own_application(request, pk)
+    if (response := _draft_or_redirect(request, application)) is not None:
+        return response
+    if wizard.next_step(application.answers) != wizard.END:
+        return redirect("application_step", pk, wizard.next_step(application.answers))
+    error = None
+    if request.method == "POST":
+        try:
+            application_submit(application=application, by=request.user)
+        except ApplicationError as exc:
+            error = str(exc)
+        else:
+            return redirect("application_submitted", pk)
+    return render(
+        request,
+        "applications/check.html",
+        {
+            "application": application,
+            "rows": _answer_rows(application),
+            "error": error,
+            "endorser_title": wizard.endorser_title(application),
+        },
+    )
+
+
+def _answer_rows(application: Application) -> list[tuple[str, str, str]]:
+    rows = []
+    answers = application.answers
+    for step_name in wizard.route(answers):
+        if step_name == "funding":
+            continue
+        form = wizard.build_form(step_name, application)
+        for name, field in form.fields.items():
+            if name not in answers or name == "workplace":
+                continue
+            value = answers[name]
+            if name == "urn":
+                rows.append(("Workplace", answers.get("workplace_name") or str(value), step_name))
+                continue
+            if name == "consent":
+                rows.append(("Sharing your information", "Agreed", step_name))
+                continue
+            choices = {str(k): v for k, v in (getattr(field, "choices", None) or [])}
+            rows.append((str(field.label), str(choices.get(str(value), value)), step_name))
+    return rows
+
+
+@login_required
+def submitted(request: HttpRequest, pk: int) -> HttpResponse:
+    application = own_application(request, pk)
+    return render(
+        request,
+        "applications/submitted.html",
+        {"application": application, "endorser_title": wizard.endorser_title(application)},
+    )
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = own_application(request, pk)
+    return render(
+        request,
+        "applications/detail.html",
+        {
+            "application": application,
+            "timeline": application_timeline(application=application),
+            "can_withdraw": application.status in Application.OPEN_STATUSES,
+            "decision": application.funding_decision,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    application = own_application(request, pk)
+    if request.method == "POST":
+        try:
+            application_withdraw(
+                application=application, by=request.user, reason=request.POST.get("reason", "")[:500]
+            )
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Your application has been withdrawn.")
+        return redirect("application_detail", pk)
+    return render(request, "applications/withdraw.html", {"application": application})
+
+
+@require_http_methods(["GET", "POST"])
+def endorsement(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: only the named endorser, signed in with that address, may answer."""
+    try:
+        request_ = endorsement_for_token(token)
+    except EndorsementLinkError as exc:
+        return render(request, "applications/endorsement_unavailable.html", {"message": str(exc)}, status=404)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not may_endorse(endorsement=request_, user=request.user):
+        return render(
+            request, "applications/endorsement_wrong_person.html", {"endorsement": request_}, status=403
+        )
+    form = EndorsementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decided = endorsement_decide(
+                token=token,
+                user=request.user,
+                endorse=form.cleaned_data["decision"] == "endorse",
+                reason=form.cleaned_data.get("reason", ""),
+            )
+        except EndorsementLinkError as exc:
+            return render(
+                request, "applications/endorsement_unavailable.html", {"message": str(exc)}, status=404
+            )
+        return render(request, "applications/endorsement_done.html", {"endorsement": decided})
+    application = request_.application
+    return render(
+        request,
+        "applications/endorsement.html",
+        {
+            "endorsement": request_,
+            "application": application,
+            "form": form,
+            "employment": request_.employment,
+            "endorser_title": wizard.endorser_title(application),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def employment_change(request: HttpRequest, participant_pk: int) -> HttpResponse:
+    participant = get_object_or_404(
+        Participant.objects.select_related("course__programme"), pk=participant_pk, user=request.user
+    )
+    form = EmploymentChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            employment_change_request(participant=participant, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, "We have asked your new headteacher to confirm that you can continue your NPQ."
+            )
+            return redirect("home")
+    return render(
+        request,
+        "question.html",
+        {
+            "form": form,
+            "title": "Continue your NPQ at a new school",
+            "caption": participant.course.programme.name,
+            "page_heading": True,
+            "back_url": reverse("home"),
+        },
+    )
