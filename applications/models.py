@@ -54,7 +54,12 @@ class Application(models.Model):
     date_of_birth = models.DateField(null=True, blank=True)
     workplace_name = models.CharField(max_length=255, blank=True)
     institution = models.ForeignKey(
-        "funding.Institution", on_delete=models.PROTECT, null=True, blank=True, related_name="applications"
+        "funding.Institution",
+        on_delete=models.PROTECT,
+        to_field="urn",
+        null=True,
+        blank=True,
+        related_name="applications",
     )
     endorser_name = models.CharField(max_length=200, blank=True)
     endorser_email = models.EmailField(blank=True)
@@ -163,7 +168,12 @@ class Employment(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="employments")
     workplace_name = models.CharField(max_length=255)
     institution = models.ForeignKey(
-        "funding.Institution", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "funding.Institution",
+        on_delete=models.PROTECT,
+        to_field="urn",
+        null=True,
+        blank=True,
+        related_name="+",
     )
     role = models.CharField(max_length=200, blank=True)
     headteacher_name = models.CharField(max_length=200)

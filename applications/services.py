@@ -68,7 +68,7 @@ def transition(
 
 def _locked(application: Application) -> Application:
     return (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("course__programme", "cohort", "user")
         .get(pk=application.pk)
     )
@@ -308,7 +308,10 @@ def application_accept(*, application: Application, by: User, group: Group | Non
             f"Only an endorsed or waitlisted application can be accepted, not one that is {application.get_status_display().lower()}."
         )
     course = Course.objects.select_for_update().get(pk=application.course_id)
-    accepted = Application.objects.filter(course=course, status=S.ACCEPTED).count()
+    # Places are held by accepted applicants who are still on the course.
+    accepted = Application.objects.filter(
+        course=course, status=S.ACCEPTED, participant__status__in=Participant.LIVE_STATUSES
+    ).count()
     if accepted >= course.funded_places:
         raise ApplicationError(
             f"{course} is full ({course.funded_places} places). Put the application on the waiting list."
@@ -337,7 +340,7 @@ def application_accept(*, application: Application, by: User, group: Group | Non
 def _reject_other_applications(application: Application, by: User) -> None:
     """Accepting one application closes the user's others for this NPQ in the same intake."""
     others = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .filter(
             user=application.user,
             course__programme=application.course.programme,

@@ -22,6 +22,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "funding.fundingdecision": ("view", "change"),
         "funding.fundingreview": ("view", "change"),
         "funding.institution": ("view",),
+        "applications.application": ("view", "change"),
     },
     FACILITATOR_GROUP: {
         "programmes.hub": ("view",),

@@ -143,3 +143,42 @@ class HubStaffFactory(UserFactory):
         if create and extracted is not None:
             role = kwargs.get("role", HubMembership.Role.HUB_ADMIN)
             hub_membership_add(hub=extracted, user=self, role=role)
+
+
+def complete_answers(course, **overrides) -> dict:
+    """Answers of a finished application form for a teacher at a state school."""
+    return {
+        "in_england": "yes",
+        "work_setting": "school",
+        "workplace": "137001",
+        "urn": 137001,
+        "workplace_name": "Northfield Academy",
+        "role": "Head of maths",
+        "course": course.pk,
+        "course_code": course.programme.code,
+        "funding_seen": True,
+        "funded": True,
+        "trn": "1234567",
+        "full_name": "Alice Adeyemi",
+        "date_of_birth": "1985-03-27",
+        "endorser_name": "Hana Hughes",
+        "endorser_email": "hana@school.example",
+        "mentor_name": "Mo Mentor",
+        "mentor_email": "mo@school.example",
+        "support_requested": "no",
+        "consent": True,
+        **overrides,
+    }
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """A draft with every answer given (ready to submit)."""
+
+    class Meta:
+        model = "applications.Application"
+
+    user = factory.SubFactory(UserFactory)
+    course = factory.SubFactory(CourseFactory)
+    cohort = factory.SelfAttribute("course.cohort")
+    started_at = factory.LazyFunction(lambda: __import__("django.utils.timezone").utils.timezone.now())
+    answers = factory.LazyAttribute(lambda o: complete_answers(o.course))
