@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -165,6 +167,16 @@ def _answer_rows(application: Application) -> list[tuple[str, str, str]]:
                 continue
             if name == "consent":
                 rows.append(("Sharing your information", "Agreed", step_name))
+                continue
+            if name in ("date_of_birth", "senco_in_role_since") and value != "not_yet":
+                shown = date.fromisoformat(value)
+                rows.append(
+                    (
+                        str(field.label),
+                        f"{shown:%B %Y}" if name == "senco_in_role_since" else f"{shown.day} {shown:%B %Y}",
+                        step_name,
+                    )
+                )
                 continue
             choices = {str(k): v for k, v in (getattr(field, "choices", None) or [])}
             rows.append((str(field.label), str(choices.get(str(value), value)), step_name))

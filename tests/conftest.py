@@ -70,7 +70,7 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(redis_url: str, transactional_db, django_db_setup) -> Iterator[dict]:
+def celery_worker_process(redis_url: str, django_db_setup) -> Iterator[dict]:
     """A real ``celery worker`` process on Redis, reading the test database.
 
     Yields the broker settings to send tasks with; the worker listens on a queue of its own
@@ -152,3 +152,18 @@ def reset_celery_connections(app) -> None:
 def chromium_path() -> str:
     need(Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None, f"Chromium at {CHROMIUM}")
     return CHROMIUM
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_database_sessions(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """Before the test database is dropped, end sessions a live-server thread may still hold."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.urls import reverse
 
 from applications.models import Application
@@ -97,7 +97,7 @@ def test_waitlist_is_ordered(client, course):
     assert positions == [1, 2, 3]  # in order of submission, whatever the order selected
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_accepts_never_exceed_capacity(course):
     need(connection.vendor == "postgresql", "PostgreSQL (row locks)")
     course.funded_places = 1
@@ -115,7 +115,7 @@ def test_concurrent_accepts_never_exceed_capacity(course):
         except ApplicationError:
             outcomes.append("full")
         finally:
-            close_old_connections()
+            connection.close()  # each thread has its own connection; leave none open
 
     threads = [threading.Thread(target=accept, args=(a,)) for a in applications]
     for thread in threads:

@@ -12,7 +12,7 @@ def test_a_real_worker_on_redis_returns_a_task_result(celery_worker_process):
     assert result.get(timeout=60) == "hello from the test"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_reads_and_writes_the_test_database(celery_worker_process):
     from datetime import timedelta
 

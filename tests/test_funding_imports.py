@@ -162,7 +162,7 @@ def test_hub_staff_cannot_upload_imports(client):
 
 
 @pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_import_runs_on_a_real_worker(celery_worker_process, settings, tmp_path):
     from funding.tasks import run_import
 
