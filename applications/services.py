@@ -268,10 +268,22 @@ def may_endorse(*, endorsement: Endorsement, user: User) -> bool:
 
 @transaction.atomic
 def endorsement_decide(*, token: str, user: User, endorse: bool, reason: str = "") -> Endorsement:
-    endorsement = endorsement_for_token(token)
+    """Answer the endorsement request of an emailed link."""
+    return endorsement_answer(
+        endorsement=endorsement_for_token(token), user=user, endorse=endorse, reason=reason
+    )
+
+
+@transaction.atomic
+def endorsement_answer(
+    *, endorsement: Endorsement, user: User, endorse: bool, reason: str = ""
+) -> Endorsement:
+    """Endorse or decline, once, as the person the request was sent to."""
     endorsement = Endorsement.objects.select_for_update().get(pk=endorsement.pk)
     if endorsement.used_at is not None:
         raise EndorsementLinkError("This link has already been used.")
+    if timezone.now() >= endorsement.expires_at:
+        raise EndorsementLinkError("This link has expired.")
     if not may_endorse(endorsement=endorsement, user=user):
         raise EndorsementLinkError("Only the person this request was sent to can answer it.")
     if not endorse and not reason.strip():

@@ -8,7 +8,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from funding.models import FundingRound
@@ -103,12 +105,27 @@ def seed_demo() -> list[DemoAccount]:
     hub_membership_add(hub=hub, user=facilitator, role=HubMembership.Role.FACILITATOR)
 
     round_2025 = FundingRound.objects.get(code="2025")
-    cohorts = [
-        _cohort(hub, "2025-autumn", date(2025, 10, 1), date(2025, 6, 1), date(2025, 9, 15), round_2025),
-        _cohort(hub, "2026-spring", date(2026, 2, 1), date(2025, 10, 1), date(2026, 1, 15), round_2025),
-    ]
+    today = timezone.localdate()
+    # One cohort under way, and the next one open for registration, whatever today is.
+    current_start, next_start = today - timedelta(days=60), today + timedelta(days=70)
+    current = _cohort(
+        hub,
+        _identifier(current_start),
+        current_start,
+        current_start - timedelta(days=150),
+        current_start - timedelta(days=14),
+        round_2025,
+    )
+    upcoming = _cohort(
+        hub,
+        _identifier(next_start),
+        next_start,
+        today - timedelta(days=30),
+        today + timedelta(days=45),
+        round_2025,
+    )
     groups: list[Group] = []
-    for cohort in cohorts:
+    for cohort in (current, upcoming):
         for code in ("NPQLT", "NPQSL", "NPQH"):
             course = Course.objects.filter(cohort=cohort, programme__code=code).first()
             if course is None:
@@ -118,7 +135,7 @@ def seed_demo() -> list[DemoAccount]:
             group, _ = Group.objects.get_or_create(
                 course=course,
                 name="Group A",
-                defaults={"mode": Group.Mode.ONLINE, "capacity": 15},
+                defaults={"mode": Group.Mode.ONLINE, "capacity": 20},
             )
             group.facilitators.add(facilitator)
             _activities(group)
@@ -130,11 +147,74 @@ def seed_demo() -> list[DemoAccount]:
         for first in FIRST_NAMES
     ][:49]
     people = [accounts["participant"], *others]
+    current_groups = [g for g in groups if g.course.cohort_id == current.pk]
     for index, person in enumerate(people):
-        group = groups[index % len(groups)]
+        group = current_groups[index % len(current_groups)]
         if not Participant.objects.filter(user=person, course=group.course).exists():
             participant_enrol(user=person, course=group.course, group=group, trn=f"{1000001 + index}")
+    _reference_data(round_2025)
+    _applications(
+        upcoming, applicants=[accounts["participant"], *others[:3]], endorser=accounts["headteacher"]
+    )
     return DEMO_ACCOUNTS
+
+
+def _identifier(start: date) -> str:
+    return f"{start.year}-{'spring' if start.month < 7 else 'autumn'}"
+
+
+def _reference_data(funding_round: FundingRound) -> None:
+    """The small GIAS sample, and one school on the 2025 pupil premium list."""
+    from funding.imports import import_gias
+    from funding.models import EligibilityListEntry
+
+    import_gias((settings.BASE_DIR / "tests" / "data" / "gias_sample.csv").read_bytes())
+    EligibilityListEntry.objects.get_or_create(
+        funding_round=funding_round, kind="pp50_school", identifier="137001"
+    )
+
+
+def _applications(cohort: Cohort, *, applicants: list[User], endorser: User) -> None:
+    """Alice's application waits for Hana's endorsement; three endorsed ones wait for the hub."""
+    from applications.models import Application
+    from applications.services import application_submit, endorsement_answer
+
+    npqsl = Course.objects.get(cohort=cohort, programme__code="NPQSL")
+    npqh = Course.objects.get(cohort=cohort, programme__code="NPQH")
+    for index, applicant in enumerate(applicants):
+        if Application.objects.filter(user=applicant, cohort=cohort).exists():
+            continue
+        course = npqsl if index == 0 else npqh
+        application = Application.objects.create(
+            user=applicant,
+            cohort=cohort,
+            course=course,
+            started_at=timezone.now(),
+            answers={
+                "in_england": "yes",
+                "work_setting": "school",
+                "workplace": "137001",
+                "urn": 137001,
+                "workplace_name": "Northfield Academy",
+                "role": "Assistant headteacher",
+                "course": course.pk,
+                "course_code": course.programme.code,
+                "funding_seen": True,
+                "funded": True,
+                "trn": f"{2100001 + index}",
+                "full_name": applicant.full_name,
+                "date_of_birth": "1984-05-02",
+                "endorser_name": endorser.full_name,
+                "endorser_email": endorser.email,
+                "mentor_name": "Mo Mentor",
+                "mentor_email": "mo@demo.npq-portal.test",
+                "support_requested": "no",
+                "consent": True,
+            },
+        )
+        application_submit(application=application, by=applicant)
+        if index > 0:
+            endorsement_answer(endorsement=application.endorsements.get(), user=endorser, endorse=True)
 
 
 # (code, kind, title, days after delivery start, is a session)

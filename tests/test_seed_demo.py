@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -7,6 +9,7 @@ from programmes.models import Cohort, Group, Hub, Participant
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # commits, as `make run` does
 def test_seed_demo_creates_a_hub_with_cohorts_groups_participants_and_role_accounts(client, capsys):
     call_command("seed_demo")
     out = capsys.readouterr().out
@@ -17,6 +20,13 @@ def test_seed_demo_creates_a_hub_with_cohorts_groups_participants_and_role_accou
     for email in ("alice@", "hana@", "sam@", "fran@", "admin@"):
         assert email in out
     assert "password: npq-demo-2026" in out
+    # Hana's pending endorsement link is printed, and works for her.
+    link = re.search(
+        r"Endorsement request emailed to hana@demo.npq-portal.test: \S+(/endorse/\S+/)", out
+    ).group(1)
+    client.force_login(User.objects.get(email="hana@demo.npq-portal.test"))
+    assert "Endorse Alice Adeyemi" in client.get(link).content.decode()
+    client.logout()
     assert User.objects.get(email="admin@demo.npq-portal.test").is_superuser
     # The printed details really sign in.
     response = client.post(

@@ -1,11 +1,15 @@
+import re
+
 from django.conf import settings
+from django.core import mail
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from programmes.demo import DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):
-    help = "Create demo data (a hub, cohorts, groups, ~50 participants, an account per role)."
+    help = "Create demo data (a hub, cohorts, groups, ~50 participants, applications, an account per role)."
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Allow running with DJANGO_ENV=production.")
@@ -16,7 +20,14 @@ class Command(BaseCommand):
                 "seed_demo creates accounts with a published password; it refuses to run when "
                 "DJANGO_ENV=production (pass --force if you really mean it)."
             )
-        accounts = seed_demo()
+        # The demo's emails are kept, not sent: the endorsement link is printed below instead.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            mail.outbox = []
+            accounts = seed_demo()
+            links = [m for m in mail.outbox if "/endorse/" in m.body]
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at /accounts/login/ with:"))
         for account in accounts:
             self.stdout.write(f"  {account.role:<32} {account.email:<34} password: {DEMO_PASSWORD}")
+        for message in links:
+            link = re.search(r"\S+/endorse/\S+/", message.body).group(0)
+            self.stdout.write(f"Endorsement request emailed to {message.to[0]}: {link}")
