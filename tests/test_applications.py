@@ -307,3 +307,30 @@ def test_another_participant_cannot_see_or_withdraw_an_application(
     assert client.get(reverse("application_step", args=[application.pk, "trn"])).status_code == 404
     application.refresh_from_db()
     assert application.status == S.AWAITING_ENDORSEMENT
+
+
+@pytest.mark.parametrize(
+    ("start", "target"), [(a, b) for a, targets in TRANSITIONS.items() for b in sorted(targets)]
+)
+def test_every_allowed_transition_is_recorded_with_who_and_when(start, target):
+    application = ApplicationFactory()
+    staff = UserFactory()
+    extra = {"waitlist_position": 1} if start == S.WAITLISTED else {}
+    Application.objects.filter(pk=application.pk).update(status=start, **extra)
+    application.refresh_from_db()
+    if target == S.ACCEPTED:
+        application.participant = ParticipantFactory(user=application.user, group__course=application.course)
+    if target == S.WAITLISTED:
+        application.waitlist_position = 1
+    at = timezone.now()
+    transition(application, target, by=staff, note="because", at=at)
+    application.refresh_from_db()
+    assert application.status == target
+    record = application.transitions.get()
+    assert (record.from_status, record.to_status, record.by, record.at, record.note) == (
+        start,
+        target,
+        staff,
+        at,
+        "because",
+    )
