@@ -216,6 +216,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # The one place where scheduled jobs are declared (run by `make beat`).
 CELERY_BEAT_SCHEDULE = {
+    "tally-engagement-nightly": {
+        "task": "programmes.tasks.tally_all_courses",
+        "schedule": crontab(hour=1, minute=30),
+    },
     "expire-unfinished-applications": {
         "task": "applications.tasks.expire_unfinished_applications",
         "schedule": crontab(hour=2, minute=0),
@@ -260,6 +264,8 @@ SERVICE_NAME = env.str("SERVICE_NAME", default="NPQ Portal")
 # Applications: days to complete the form once started; days an endorsement link works.
 APPLICATION_COMPLETION_DAYS = env.int("APPLICATION_COMPLETION_DAYS", default=5)
 ENDORSEMENT_LINK_DAYS = env.int("ENDORSEMENT_LINK_DAYS", default=14)
+# Engagement: seconds to wait after a register save or import before re-tallying the course.
+TALLY_DEBOUNCE_SECONDS = env.int("TALLY_DEBOUNCE_SECONDS", default=30)
 # The funding round whose rules the public "check your funding" pages apply.
 FUNDING_CHECK_ROUND = env.str("FUNDING_CHECK_ROUND", default="2025")
 PHASE = env.str("SERVICE_PHASE", default="Beta")

@@ -338,3 +338,55 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+class EngagementTally(models.Model):
+    """A participant's engagement, recomputed set-based per course by programmes.engagement."""
+
+    participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="tally")
+    percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Weighted share of required activities due so far that were completed; empty: none due yet.",
+    )
+    done_weight = models.DecimalField(max_digits=9, decimal_places=2, default=0)
+    due_weight = models.DecimalField(
+        max_digits=9, decimal_places=2, default=0, help_text="The due-so-far basis."
+    )
+    projected_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The engagement at the end of the course if every activity still to come is completed.",
+    )
+    on_track = models.BooleanField(default=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["on_track"])]
+
+    def __str__(self) -> str:
+        return f"{self.participant}: {self.percent}%"
+
+
+class MentorCheckin(models.Model):
+    """A one-hour check-in with the school-based mentor: logged by the participant, confirmed by the mentor."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="checkins")
+    held_on = models.DateField()
+    notes = models.TextField(blank=True)
+    mentor_name = models.CharField(max_length=200)
+    mentor_email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    requested_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["held_on"]
+
+    def __str__(self) -> str:
+        return f"Check-in of {self.participant} on {self.held_on}"

@@ -298,6 +298,9 @@ def register_save(*, activity: Activity, marks: Mapping[int, str], by: User) -> 
         attendance.recorded_by = by
         attendance._history_user = by
         attendance.save()
+    from .engagement import schedule_tally
+
+    schedule_tally(course_id=activity.course_id)
     return len(marks)
 
 

@@ -1,0 +1,176 @@
+"""Engagement tallies: weighting, excused absences, nothing due yet, withdrawals, reruns, scale."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+
+from programmes.engagement import Tally, distribution, tally_course
+from programmes.models import Attendance, EngagementTally
+from programmes.services import participant_withdraw, register_save
+from tests.factories import LONDON, ActivityFactory, GroupFactory, ParticipantFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2025, 12, 1)
+
+
+def session(group, day, weight=1, **kwargs):
+    return ActivityFactory(
+        group=group,
+        weight=weight,
+        starts_at=datetime(day.year, day.month, day.day, 16, tzinfo=LONDON),
+        **kwargs,
+    )
+
+
+def task(course, day, weight=1, group=None):
+    return ActivityFactory(
+        group=group, course=course, weight=weight, starts_at=None, ends_at=None, due_on=day
+    )
+
+
+def mark(participant, activity, status):
+    Attendance.objects.update_or_create(
+        participant=participant, activity=activity, defaults={"status": status}
+    )
+
+
+def tally_of(participant) -> EngagementTally:
+    return EngagementTally.objects.get(participant=participant)
+
+
+@pytest.fixture
+def course_setup():
+    group = GroupFactory()
+    course = group.course
+    p = ParticipantFactory(group=group)
+    seminar = session(group, date(2025, 11, 5))  # weight 1
+    diagnostic = task(course, date(2025, 11, 10), weight=3)  # course-wide, weight 3
+    reflection = task(course, date(2025, 11, 20), weight=2)
+    future = session(group, date(2026, 1, 15), weight=4)  # not due yet
+    return group, course, p, seminar, diagnostic, reflection, future
+
+
+def test_weighted_share_of_required_activities_due_so_far(course_setup):
+    group, course, p, seminar, diagnostic, reflection, future = course_setup
+    mark(p, seminar, "attended")
+    mark(p, diagnostic, "completed")
+    mark(p, reflection, "absent")
+    mark(p, future, "completed")  # done early: counts in the projection, not yet in the percent
+    tally_course(course_id=course.pk, today=TODAY)
+    t = tally_of(p)
+    assert (t.done_weight, t.due_weight, t.percent) == (Decimal(4), Decimal(6), Decimal("66.67"))
+    assert t.projected_percent == Decimal("80.00")  # (4 + 4) / (6 + 4)
+    assert t.on_track is False
+
+
+def test_excused_absences_leave_both_sides(course_setup):
+    group, course, p, seminar, diagnostic, reflection, future = course_setup
+    mark(p, seminar, "attended")
+    mark(p, diagnostic, "completed")
+    mark(p, reflection, "excused")
+    tally_course(course_id=course.pk, today=TODAY)
+    t = tally_of(p)
+    assert (t.done_weight, t.due_weight, t.percent, t.on_track) == (
+        Decimal(4),
+        Decimal(4),
+        Decimal("100.00"),
+        True,
+    )
+
+
+def test_not_required_or_not_counted_or_other_groups_activities_are_left_out(course_setup):
+    group, course, p, seminar, diagnostic, reflection, future = course_setup
+    session(group, date(2025, 11, 6), weight=5, required=False)
+    session(group, date(2025, 11, 7), weight=5, counts_towards_engagement=False)
+    session(GroupFactory(course=course), date(2025, 11, 8), weight=5)  # another group's session
+    mark(p, seminar, "attended")
+    tally_course(course_id=course.pk, today=TODAY)
+    assert tally_of(p).due_weight == Decimal(6)
+
+
+def test_nothing_due_yet_is_not_started_not_a_division_by_zero(course_setup):
+    group, course, p, *_ = course_setup
+    tally_course(course_id=course.pk, today=date(2025, 10, 1))
+    t = tally_of(p)
+    assert t.percent is None and t.due_weight == 0 and t.on_track is True
+    assert t.projected_percent == Decimal("100.00")
+
+
+def test_session_today_counts_as_due_in_london_time(course_setup):
+    group, course, p, *_ = course_setup
+    late = ActivityFactory(group=group, weight=1, starts_at=datetime(2025, 10, 1, 23, 30, tzinfo=LONDON))
+    tally_course(course_id=course.pk, today=date(2025, 10, 1))  # 23:30 BST is 22:30 UTC on the same day
+    assert tally_of(p).due_weight == Decimal(1)
+    assert late.pk
+
+
+def test_withdrawn_participants_are_excluded(course_setup):
+    group, course, p, seminar, *_ = course_setup
+    other = ParticipantFactory(group=group)
+    tally_course(course_id=course.pk, today=TODAY)
+    assert EngagementTally.objects.count() == 2
+    participant_withdraw(participant=other, reason="other")
+    tally_course(course_id=course.pk, today=TODAY)
+    assert list(EngagementTally.objects.values_list("participant", flat=True)) == [p.pk]
+
+
+def test_rerunning_changes_nothing(course_setup):
+    group, course, p, seminar, *_ = course_setup
+    mark(p, seminar, "attended")
+    tally_course(course_id=course.pk, today=TODAY)
+    first = list(
+        EngagementTally.objects.values("participant", "percent", "done_weight", "due_weight", "on_track")
+    )
+    assert tally_course(course_id=course.pk, today=TODAY) == 1
+    again = list(
+        EngagementTally.objects.values("participant", "percent", "done_weight", "due_weight", "on_track")
+    )
+    assert first == again and EngagementTally.objects.count() == 1
+
+
+def test_the_tally_is_set_based(course_setup, django_assert_max_num_queries):
+    group, course, p, seminar, diagnostic, *_ = course_setup
+    group.capacity = 100
+    group.save()
+    for _ in range(30):
+        other = ParticipantFactory(group=group)
+        mark(other, seminar, "attended")
+        mark(other, diagnostic, "completed")
+    # savepoint, lock (PostgreSQL), aggregate, upsert, clean-up, release: never per participant
+    with django_assert_max_num_queries(6):
+        assert tally_course(course_id=course.pk, today=TODAY) == 31
+
+
+def test_saving_a_register_queues_one_tally_per_burst(
+    course_setup, django_capture_on_commit_callbacks, settings
+):
+    group, course, p, seminar, diagnostic, reflection, future = course_setup
+    settings.TALLY_DEBOUNCE_SECONDS = 30
+    cache.clear()
+    staff = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        register_save(activity=seminar, marks={p.pk: "attended"}, by=staff)
+        register_save(activity=seminar, marks={p.pk: "absent"}, by=staff)
+    assert len(callbacks) == 2
+    # Celery runs eagerly here: the first queue ran the tally; the second found it queued.
+    assert tally_of(p).done_weight == Decimal(0)  # computed with the real date, after the marks
+
+
+def test_tally_arithmetic():
+    assert Tally(Decimal(9), Decimal(10), Decimal(0)).percent == Decimal("90.00")
+    assert Tally(Decimal(9), Decimal(10), Decimal(0)).on_track
+    assert not Tally(Decimal("8.99"), Decimal(10), Decimal(0)).on_track
+    assert distribution([Decimal(0), Decimal("9.99"), Decimal(50), Decimal(100), None]) == [
+        2,
+        0,
+        0,
+        0,
+        0,
+        1,
+        0,
+        0,
+        0,
+        1,
+    ]
