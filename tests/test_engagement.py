@@ -143,19 +143,48 @@ def test_the_tally_is_set_based(course_setup, django_assert_max_num_queries):
         assert tally_course(course_id=course.pk, today=TODAY) == 31
 
 
-def test_saving_a_register_queues_one_tally_per_burst(
-    course_setup, django_capture_on_commit_callbacks, settings
+def test_saving_registers_queues_one_tally_per_burst(
+    course_setup, django_capture_on_commit_callbacks, settings, monkeypatch
 ):
+    from programmes.tasks import tally_course_task
+
     group, course, p, seminar, diagnostic, reflection, future = course_setup
     settings.TALLY_DEBOUNCE_SECONDS = 30
-    cache.clear()
+    queued = []
+    monkeypatch.setattr(
+        tally_course_task, "apply_async", lambda args, countdown: queued.append((args, countdown))
+    )
     staff = UserFactory()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         register_save(activity=seminar, marks={p.pk: "attended"}, by=staff)
+        assert queued == []  # nothing is queued before the marks are committed
+    assert queued == [([course.pk], 30)]
+    with django_capture_on_commit_callbacks(execute=True):
         register_save(activity=seminar, marks={p.pk: "absent"}, by=staff)
-    assert len(callbacks) == 2
-    # Celery runs eagerly here: the first queue ran the tally; the second found it queued.
-    assert tally_of(p).done_weight == Decimal(0)  # computed with the real date, after the marks
+        register_save(activity=diagnostic, marks={p.pk: "attended"}, by=staff)
+    assert queued == [([course.pk], 30)]  # the rest of the burst joins the queued run
+    # Once that run starts, the next change queues another.
+    tally_course_task.run(course.pk, TODAY.isoformat())
+    with django_capture_on_commit_callbacks(execute=True):
+        register_save(activity=seminar, marks={p.pk: "attended"}, by=staff)
+    assert queued == [([course.pk], 30), ([course.pk], 30)]
+    assert tally_of(p).done_weight == Decimal(3)  # the run in between saw the committed marks
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_tally_task_runs_on_a_real_worker(celery_worker_process):
+    from programmes.tasks import tally_course_task
+
+    group = GroupFactory()
+    p = ParticipantFactory(group=group)
+    seminar = session(group, date(2025, 11, 5))
+    mark(p, seminar, "attended")
+    result = tally_course_task.apply_async(
+        args=[group.course_id, TODAY.isoformat()], queue=celery_worker_process["queue"]
+    )
+    assert result.get(timeout=60) == 1
+    assert tally_of(p).percent == Decimal("100.00")
 
 
 def test_tally_arithmetic():
