@@ -311,6 +311,7 @@ class GroupAdmin(HubScopedAdmin):
 
 @admin.register(Activity)
 class ActivityAdmin(HubScopedAdmin):
+    change_list_template = "admin/programmes/activity/change_list.html"
     list_display = (
         "title",
         "kind",
@@ -358,6 +359,11 @@ class ActivityAdmin(HubScopedAdmin):
                 "<int:activity_id>/register/",
                 self.admin_site.admin_view(admin_views.RegisterView.as_view(model_admin=self)),
                 name="programmes_activity_register",
+            ),
+            path(
+                "import-lms/",
+                self.admin_site.admin_view(admin_views.LmsImportView.as_view(model_admin=self)),
+                name="programmes_activity_lms_import",
             ),
             *super().get_urls(),
         ]

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import FormView
 
-from .models import Attendance, Group, Participant
+from .models import Activity, Attendance, Group, Participant
 from .selectors import register_roster, visible_to
 from .services import (
     DEFERRAL_REASONS,
@@ -190,3 +190,41 @@ class ParticipantStatusView(AdminPageMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, f"{STATUS_CHANGES[self.change][0]}: done for {p.user}.")
         return redirect(reverse("admin:programmes_participant_change", args=[p.pk]))
+
+
+class LmsImportForm(forms.Form):
+    file = forms.FileField(
+        label="LMS completion export (CSV)",
+        help_text="Columns: participant (email or TRN), activity_code, completed_at.",
+    )
+
+
+class LmsImportView(AdminPageMixin, FormView):
+    template_name = "admin/programmes/activity/lms_import.html"
+    form_class = LmsImportForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.has_perm("programmes.change_attendance"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), **self.admin_context("Import LMS completions")}
+
+    def form_valid(self, form: LmsImportForm) -> HttpResponse:
+        from funding.imports import MalformedFile
+
+        from .lms_import import import_lms_completions
+
+        user = self.request.user
+        try:
+            outcome = import_lms_completions(
+                form.cleaned_data["file"].read(),
+                participants=visible_to(Participant.objects.all(), user),
+                activities=visible_to(Activity.objects.all(), user),
+                by=user,
+            )
+        except MalformedFile as exc:
+            form.add_error("file", str(exc))
+            return self.form_invalid(form)
+        return self.render_to_response(self.get_context_data(form=self.form_class(), outcome=outcome))

@@ -311,6 +311,9 @@ class Attendance(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the LMS says it was completed."
+    )
 
     history = HistoricalRecords()
 

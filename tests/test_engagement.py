@@ -4,7 +4,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 
 from programmes.engagement import Tally, distribution, tally_course
 from programmes.models import Attendance, EngagementTally
