@@ -237,6 +237,22 @@ class CourseAdmin(HubScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ("delivery_end",)
 
+    @admin.display(description="Engagement")
+    def engagement_link(self, obj: Course) -> str:
+        return format_html(
+            '<a href="{}">Engagement</a>', reverse("admin:programmes_course_engagement", args=[obj.pk])
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:course_id>/engagement/",
+                self.admin_site.admin_view(admin_views.CourseEngagementView.as_view(model_admin=self)),
+                name="programmes_course_engagement",
+            ),
+            *super().get_urls(),
+        ]
+
     def save_model(self, request, obj, form, change):
         from .services import delivery_end_for
 
@@ -278,8 +294,23 @@ class GroupForm(forms.ModelForm):
 @admin.register(Group)
 class GroupAdmin(HubScopedAdmin):
     form = GroupForm
-    list_display = ("name", "course", "mode", "venue", "capacity", "enrolled")
+    list_display = ("name", "course", "mode", "venue", "capacity", "enrolled", "grid_link")
     list_select_related = ("course__programme", "course__cohort__hub")
+
+    @admin.display(description="Engagement")
+    def grid_link(self, obj: Group) -> str:
+        return format_html('<a href="{}">Grid</a>', reverse("admin:programmes_group_grid", args=[obj.pk]))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:group_id>/grid/",
+                self.admin_site.admin_view(admin_views.GroupGridView.as_view(model_admin=self)),
+                name="programmes_group_grid",
+            ),
+            *super().get_urls(),
+        ]
+
     list_filter = (("course__cohort", scoped_filter), ("course__programme", scoped_filter), "mode")
     search_fields = ("name", "venue", "course__programme__code")
     filter_horizontal = ("facilitators",)

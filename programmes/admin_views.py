@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.views.generic import FormView
+from django.views.generic import FormView, TemplateView
 
 from .models import Activity, Attendance, Group, Participant
 from .selectors import register_roster, visible_to
@@ -228,3 +228,90 @@ class LmsImportView(AdminPageMixin, FormView):
             form.add_error("file", str(exc))
             return self.form_invalid(form)
         return self.render_to_response(self.get_context_data(form=self.form_class(), outcome=outcome))
+
+
+class CourseEngagementView(AdminPageMixin, TemplateView):
+    """At-risk participants of a course and the spread of engagement in each group."""
+
+    template_name = "admin/programmes/course/engagement.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from .engagement import ENGAGEMENT_BAR
+        from .selectors import course_engagement
+
+        course = get_object_or_404(
+            self.model_admin.get_queryset(self.request).select_related("programme", "cohort"),
+            pk=kwargs["course_id"],
+        )
+        data = course_engagement(course=course)
+        charts = [(name, _bars(counts)) for name, counts in data["groups"]]
+        return {
+            **super().get_context_data(**kwargs),
+            **self.admin_context(f"Engagement: {course}"),
+            "course": course,
+            "charts": charts,
+            "bar": ENGAGEMENT_BAR,
+            **data,
+            "groups": visible_to(Group.objects.filter(course=course), self.request.user),
+        }
+
+
+def _bars(counts: list[int]) -> list[dict[str, Any]]:
+    """SVG geometry of a 10-band histogram: 10 bars 30px wide, up to 120px high."""
+    tallest = max(counts) or 1
+    return [
+        {
+            "x": 40 + i * 32,
+            "height": round(120 * n / tallest),
+            "y": 140 - round(120 * n / tallest),
+            "count": n,
+            "label": f"{i * 10}–{i * 10 + 10}%",
+        }
+        for i, n in enumerate(counts)
+    ]
+
+
+class GroupGridView(AdminPageMixin, TemplateView):
+    """Participants x activities of a group, on screen or as CSV."""
+
+    template_name = "admin/programmes/group/grid.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from .selectors import group_grid
+
+        self.group = get_object_or_404(
+            self.model_admin.get_queryset(request).select_related("course__programme", "course__cohort"),
+            pk=kwargs["group_id"],
+        )
+        self.activities, self.rows = group_grid(group=self.group)
+        if request.GET.get("format") == "csv":
+            return self._csv()
+        return super().get(request, *args, **kwargs)
+
+    def _csv(self) -> HttpResponse:
+        import csv
+
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="engagement-{self.group.pk}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["Email", "Name", "TRN", "Engagement %", *[a.code for a in self.activities]])
+        for participant, marks, tally in self.rows:
+            writer.writerow(
+                [
+                    participant.user.email,
+                    participant.user.get_full_name(),
+                    participant.trn,
+                    "" if tally is None or tally.percent is None else tally.percent,
+                    *[m or "" for m in marks],
+                ]
+            )
+        return response
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {
+            **super().get_context_data(**kwargs),
+            **self.admin_context(f"Engagement grid: {self.group}"),
+            "group": self.group,
+            "activities": self.activities,
+            "rows": self.rows,
+        }

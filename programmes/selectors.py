@@ -117,3 +117,53 @@ def calendar_activities(*, user: User, since: date | None = None) -> QuerySet[Ac
     if since is not None:
         activities = activities.filter(Q(starts_at__date__gte=since) | Q(due_on__gte=since))
     return activities.select_related("course__programme", "course__cohort__hub", "group").distinct()
+
+
+def course_engagement(*, course) -> dict:
+    """For staff: tallies of a course's live participants, the at-risk ones, and each group's spread."""
+    from .engagement import distribution
+    from .models import EngagementTally
+
+    tallies = list(
+        EngagementTally.objects.filter(
+            participant__course=course, participant__status__in=Participant.LIVE_STATUSES
+        )
+        .select_related("participant__user", "participant__group")
+        .order_by("percent", "participant__user__email")
+    )
+    at_risk = [t for t in tallies if not t.on_track]
+    by_group: dict[str, list] = {}
+    for tally in tallies:
+        name = tally.participant.group.name if tally.participant.group_id else "No group"
+        by_group.setdefault(name, []).append(tally.percent)
+    return {
+        "tallies": tallies,
+        "at_risk": at_risk,
+        "groups": [(name, distribution(percents)) for name, percents in sorted(by_group.items())],
+        "computed_at": max((t.computed_at for t in tallies), default=None),
+    }
+
+
+def group_grid(*, group) -> tuple[list, list]:
+    """Participants x activities of a group: (activities, [(participant, [mark or None, ...], tally)])."""
+    from .models import EngagementTally
+
+    activities = list(
+        Activity.objects.filter(course_id=group.course_id)
+        .filter(Q(group__isnull=True) | Q(group=group))
+        .order_by("starts_at", "due_on", "title")
+    )
+    participants = list(
+        Participant.objects.filter(group=group, status__in=Participant.LIVE_STATUSES)
+        .select_related("user")
+        .order_by("user__email")
+    )
+    marks = {
+        (a.participant_id, a.activity_id): a.status
+        for a in Attendance.objects.filter(participant__in=participants, activity__in=activities).only(
+            "participant_id", "activity_id", "status"
+        )
+    }
+    tallies = {t.participant_id: t for t in EngagementTally.objects.filter(participant__in=participants)}
+    rows = [(p, [marks.get((p.pk, a.pk)) for a in activities], tallies.get(p.pk)) for p in participants]
+    return activities, rows

@@ -1,15 +1,22 @@
 """Participant- and facilitator-facing pages of the delivery model."""
 
+import re
+from datetime import date
+
+from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from .checkins import CheckinError, checkin_confirm, checkin_for_token, checkin_log
+from .engagement import ENGAGEMENT_BAR, participant_activities
 from .ical import render_calendar
-from .models import CalendarFeed
+from .models import CalendarFeed, Participant
 from .selectors import calendar_activities
 from .services import calendar_feed_rotate
 
@@ -41,3 +48,115 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=900"
     return response
+
+
+def own_enrolment(request: HttpRequest, pk: int) -> Participant:
+    """The signed-in user's own enrolment, or 404."""
+    return get_object_or_404(
+        Participant.objects.select_related("course__programme", "course__cohort__hub", "group", "tally"),
+        pk=pk,
+        user=request.user,
+    )
+
+
+@login_required
+def enrolment(request: HttpRequest, pk: int) -> HttpResponse:
+    """A participant's engagement, activities, check-ins and what to do next."""
+    participant = own_enrolment(request, pk)
+    tally = getattr(participant, "tally", None)
+    activities = participant_activities(participant=participant)
+    now = timezone.now()
+    today = timezone.localdate()
+    upcoming = [
+        a for a, _ in activities if (a.starts_at and a.starts_at >= now) or (a.due_on and a.due_on >= today)
+    ][:3]
+    checkins = list(participant.checkins.all())
+    return render(
+        request,
+        "programmes/enrolment.html",
+        {
+            "participant": participant,
+            "tally": tally,
+            "bar": ENGAGEMENT_BAR,
+            "activities": [(a, mark, _when_passed(a, now, today)) for a, mark in activities],
+            "upcoming": upcoming,
+            "checkins": checkins,
+            "confirmed_checkins": sum(1 for c in checkins if c.confirmed_at),
+            "required_checkins": participant.course.programme.mentor_checkins,
+        },
+    )
+
+
+def _when_passed(activity, now, today) -> bool:
+    return bool(
+        (activity.starts_at and activity.starts_at < now) or (activity.due_on and activity.due_on < today)
+    )
+
+
+class CheckinForm(forms.Form):
+    held_on = forms.CharField(
+        label="When was the check-in?",
+        help_text="For example, 27 3 2026.",
+        error_messages={"required": "Enter the date of the check-in"},
+    )
+    notes = forms.CharField(
+        label="What did you discuss? (optional)", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def clean_held_on(self) -> date:
+        parts = re.split(r"[\s/.-]+", self.cleaned_data["held_on"].strip())
+        try:
+            day, month, year = (int(p) for p in parts)
+            return date(year, month, day)
+        except (ValueError, TypeError):
+            raise forms.ValidationError("Enter the date as day, month and year, like 27 3 2026") from None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
+    participant = own_enrolment(request, pk)
+    form = CheckinForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            checkin_log(
+                participant=participant,
+                held_on=form.cleaned_data["held_on"],
+                notes=form.cleaned_data["notes"],
+            )
+        except CheckinError as exc:
+            form.add_error("held_on", str(exc))
+        else:
+            messages.success(
+                request, f"We have asked {participant.mentor_name or 'your mentor'} to confirm the check-in."
+            )
+            return redirect("enrolment", pk)
+    return render(
+        request,
+        "question.html",
+        {
+            "form": form,
+            "title": "Log a check-in with your mentor",
+            "caption": participant.course.programme.name,
+            "page_heading": True,
+            "back_url": reverse("enrolment", args=[pk]),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def checkin_confirm_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The mentor's emailed link: no sign-in; the single-use token is the key."""
+    try:
+        checkin = checkin_for_token(token)
+    except CheckinError as exc:
+        return render(request, "applications/endorsement_unavailable.html", {"message": str(exc)}, status=404)
+    if request.method == "POST":
+        try:
+            checkin = checkin_confirm(token=token)
+        except CheckinError as exc:
+            return render(
+                request, "applications/endorsement_unavailable.html", {"message": str(exc)}, status=404
+            )
+        return render(request, "programmes/checkin_confirmed.html", {"checkin": checkin})
+    return render(request, "programmes/checkin_confirm.html", {"checkin": checkin})
