@@ -151,7 +151,14 @@ def seed_demo() -> list[DemoAccount]:
     for index, person in enumerate(people):
         group = current_groups[index % len(current_groups)]
         if not Participant.objects.filter(user=person, course=group.course).exists():
-            participant_enrol(user=person, course=group.course, group=group, trn=f"{1000001 + index}")
+            participant_enrol(
+                user=person,
+                course=group.course,
+                group=group,
+                trn=f"{1000001 + index}",
+                mentor_name="Mo Mentor",
+                mentor_email="mo@demo.npq-portal.test",
+            )
     _reference_data(round_2025)
     _applications(
         upcoming, applicants=[accounts["participant"], *others[:3]], endorser=accounts["headteacher"]
