@@ -266,6 +266,7 @@ def _bars(counts: list[int]) -> list[dict[str, Any]]:
             "y": 140 - round(120 * n / tallest),
             "count": n,
             "label": f"{i * 10}–{i * 10 + 10}%",
+            "start": i * 10,
         }
         for i, n in enumerate(counts)
     ]
