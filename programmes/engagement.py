@@ -1,15 +1,13 @@
 """Engagement: the weighted share of required activities due so far that a participant completed.
 
 DfE fixes the bar at 90% to reach the summative assessment. Excused absences (exceptional
-circumstances) are left out of both sides. The tally of a course is one aggregate query over
-participants x activities x their marks, and one upsert per batch of participants: never a query
-per participant.
+circumstances) are left out of both sides. The tally of a course is one SQL statement: the ORM's
+aggregate over participants x activities x their marks, inside an INSERT ... ON CONFLICT that
+stores it. Never a query per participant.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -17,49 +15,47 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, FilteredRelation, Q, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    DecimalField,
+    F,
+    FilteredRelation,
+    Func,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from .models import Activity, Attendance, EngagementTally, Participant
 
 ENGAGEMENT_BAR = Decimal("90")  # fixed by DfE
 DONE = (Attendance.Status.ATTENDED, Attendance.Status.COMPLETED)
-UPSERT_BATCH = 5000
-HUNDRED = Decimal(100)
-TWO_PLACES = Decimal("0.01")
-
-
-@dataclass(frozen=True)
-class Tally:
-    done_weight: Decimal
-    due_weight: Decimal
-    future_weight: Decimal
-
-    @property
-    def percent(self) -> Decimal | None:
-        """None when nothing is due yet ("not started"): never a division by zero."""
-        if not self.due_weight:
-            return None
-        return (self.done_weight * HUNDRED / self.due_weight).quantize(TWO_PLACES)
-
-    @property
-    def projected_percent(self) -> Decimal | None:
-        basis = self.due_weight + self.future_weight
-        if not basis:
-            return None
-        return ((self.done_weight + self.future_weight) * HUNDRED / basis).quantize(TWO_PLACES)
-
-    @property
-    def on_track(self) -> bool:
-        return self.percent is None or self.percent >= ENGAGEMENT_BAR
 
 
 def _start_of_next_day(today: date) -> datetime:
     return datetime.combine(today + timedelta(days=1), time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
-def course_tally_rows(*, course_id: int, today: date) -> Iterator[tuple[int, Tally]]:
-    """(participant id, Tally) for each live participant of the course, from one aggregate query."""
+class PercentOf(Func):
+    """ROUND(part * 100.0 / whole, 2). The 100.0 keeps SQLite from dividing whole numbers as integers."""
+
+    template = "ROUND(%(expressions)s, 2)"
+    arg_joiner = " * 100.0 / "
+    arity = 2
+
+
+def course_tally_queryset(*, course_ids: list[int], today: date) -> QuerySet:
+    """One row per live participant of the courses: (participant, done, due, percent, projected, on track).
+
+    The arithmetic is SQL built by the ORM, so the whole course is one aggregate statement:
+    percent = done / due, where due counts required activities due by ``today`` that were not
+    excused; "not started" (nothing due) is NULL, never a division by zero. The projection adds
+    what is still to come, as if all of it were completed.
+    """
     activity = "course__activities"
     counted = Q(**{f"{activity}__required": True, f"{activity}__counts_towards_engagement": True}) & (
         Q(**{f"{activity}__group__isnull": True}) | Q(**{f"{activity}__group": F("group")})
@@ -69,8 +65,11 @@ def course_tally_rows(*, course_id: int, today: date) -> Iterator[tuple[int, Tal
     )
     not_excused = Q(mark__status__isnull=True) | ~Q(mark__status=Attendance.Status.EXCUSED)
     weight = f"{activity}__weight"
-    rows = (
-        Participant.objects.filter(course_id=course_id, status__in=Participant.LIVE_STATUSES)
+    decimal = DecimalField(max_digits=9, decimal_places=2)
+    return (
+        Participant.objects.filter(course_id__in=course_ids, status__in=Participant.LIVE_STATUSES)
+        # Filtering before annotating restricts the join itself to the counted activities.
+        .filter(counted)
         .annotate(
             mark=FilteredRelation(
                 f"{activity}__attendances", condition=Q(**{f"{activity}__attendances__participant": F("pk")})
@@ -79,43 +78,66 @@ def course_tally_rows(*, course_id: int, today: date) -> Iterator[tuple[int, Tal
         .order_by()
         .values("pk")
         .annotate(
-            done=Sum(weight, filter=counted & due & Q(mark__status__in=DONE), default=Decimal(0)),
-            due=Sum(weight, filter=counted & due & not_excused, default=Decimal(0)),
-            future=Sum(weight, filter=counted & ~due & not_excused, default=Decimal(0)),
+            done=Sum(weight, filter=due & Q(mark__status__in=DONE), default=Value(0), output_field=decimal),
+            due=Sum(weight, filter=due & not_excused, default=Value(0), output_field=decimal),
+            future=Sum(weight, filter=~due & not_excused, default=Value(0), output_field=decimal),
         )
-        .values_list("pk", "done", "due", "future")
+        .annotate(
+            percent=Case(
+                When(due=0, then=Value(None)),
+                default=PercentOf(F("done"), F("due")),
+                output_field=decimal,
+            ),
+            projected=Case(
+                When(due=0, future=0, then=Value(None)),
+                default=PercentOf(F("done") + F("future"), F("due") + F("future")),
+                output_field=decimal,
+            ),
+            on_track=Case(
+                When(Q(due=0) | Q(percent__gte=ENGAGEMENT_BAR), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
+        .values_list("pk", "done", "due", "percent", "projected", "on_track")
     )
-    for pk, done, due_weight, future in rows.iterator(chunk_size=UPSERT_BATCH):
-        yield pk, Tally(Decimal(done), Decimal(due_weight), Decimal(future))
 
 
 def tally_course(*, course_id: int, today: date | None = None) -> int:
-    """Recompute and store the tallies of a course's live participants. Idempotent; returns how many."""
+    """Recompute and store the tallies of one course (after a register or an import)."""
+    return tally_courses(course_ids=[course_id], today=today)
+
+
+def tally_courses(*, course_ids: list[int], today: date | None = None) -> int:
+    """Recompute and store the tallies of the courses' live participants. Idempotent; returns how many.
+
+    The ORM's aggregate runs inside one INSERT ... SELECT ... ON CONFLICT statement, so no row
+    travels to Python and back; the nightly job passes every course at once.
+    """
+    course_ids = sorted(set(course_ids))
+    if not course_ids:
+        return 0
     today = today or timezone.localdate()
     now = timezone.now()
-    stored = 0
-    batch: list[EngagementTally] = []
+    sql, params = course_tally_queryset(course_ids=course_ids, today=today).query.sql_with_params()
+    table = EngagementTally._meta.db_table
     with transaction.atomic():
-        _serialise_per_course(course_id)
-        for participant_id, tally in course_tally_rows(course_id=course_id, today=today):
-            batch.append(
-                EngagementTally(
-                    participant_id=participant_id,
-                    percent=tally.percent,
-                    done_weight=tally.done_weight,
-                    due_weight=tally.due_weight,
-                    projected_percent=tally.projected_percent,
-                    on_track=tally.on_track,
-                    computed_at=now,
-                )
+        _serialise_per_course(course_ids)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (participant_id, done_weight, due_weight, percent, projected_percent,"  # noqa: S608 - table name from the model
+                f" on_track, computed_at) SELECT t.*, %s FROM ({sql}) t WHERE true"
+                " ON CONFLICT (participant_id) DO UPDATE SET done_weight = excluded.done_weight,"
+                " due_weight = excluded.due_weight, percent = excluded.percent,"
+                " projected_percent = excluded.projected_percent, on_track = excluded.on_track,"
+                " computed_at = excluded.computed_at",
+                [connection.ops.adapt_datetimefield_value(now), *params],
             )
-            if len(batch) >= UPSERT_BATCH:
-                stored += _upsert(batch)
-                batch = []
-        stored += _upsert(batch)
-        # Withdrawn (or completed) participants are no longer tallied.
-        EngagementTally.objects.filter(participant__course_id=course_id).exclude(
-            participant__status__in=Participant.LIVE_STATUSES
+            stored = cursor.rowcount
+        # Tallies this run did not write are stale: withdrawn or completed participants, or
+        # participants with no counted activities left (shown as "not started").
+        EngagementTally.objects.filter(participant__course_id__in=course_ids).exclude(
+            computed_at=now
         ).delete()
     return stored
 
@@ -123,11 +145,15 @@ def tally_course(*, course_id: int, today: date | None = None) -> int:
 TALLY_LOCK_SPACE = 6001  # advisory lock namespace of engagement tallies
 
 
-def _serialise_per_course(course_id: int) -> None:
-    """Two runs for one course at once take turns (PostgreSQL); each then reads committed marks."""
+def _serialise_per_course(course_ids: list[int]) -> None:
+    """Two runs for a course at once take turns (PostgreSQL); each then reads committed marks.
+    Locks are taken in course order so that overlapping runs cannot deadlock."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [TALLY_LOCK_SPACE, course_id])
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(%s, id)) FROM (SELECT unnest(%s::int[]) AS id ORDER BY 1) ids",
+                [TALLY_LOCK_SPACE, course_ids],
+            )
 
 
 def schedule_tally(*, course_id: int) -> None:
@@ -145,24 +171,6 @@ def schedule_tally(*, course_id: int) -> None:
 
 def tally_queued_key(course_id: int) -> str:
     return f"engagement:tally-queued:{course_id}"
-
-
-def _upsert(batch: list[EngagementTally]) -> int:
-    if batch:
-        EngagementTally.objects.bulk_create(
-            batch,
-            update_conflicts=True,
-            unique_fields=["participant"],
-            update_fields=[
-                "percent",
-                "done_weight",
-                "due_weight",
-                "projected_percent",
-                "on_track",
-                "computed_at",
-            ],
-        )
-    return len(batch)
 
 
 def participant_activities(*, participant: Participant) -> list[tuple[Activity, str | None]]:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from programmes.engagement import Tally, distribution, tally_course
+from programmes.engagement import distribution, tally_course
 from programmes.models import Attendance, EngagementTally
 from programmes.services import participant_withdraw, register_save
 from tests.factories import LONDON, ActivityFactory, GroupFactory, ParticipantFactory, UserFactory
@@ -186,10 +186,38 @@ def test_the_tally_task_runs_on_a_real_worker(celery_worker_process):
     assert tally_of(p).percent == Decimal("100.00")
 
 
-def test_tally_arithmetic():
-    assert Tally(Decimal(9), Decimal(10), Decimal(0)).percent == Decimal("90.00")
-    assert Tally(Decimal(9), Decimal(10), Decimal(0)).on_track
-    assert not Tally(Decimal("8.99"), Decimal(10), Decimal(0)).on_track
+def test_exactly_90_percent_is_on_track_and_just_below_is_not():
+    group = GroupFactory()
+    on, below = ParticipantFactory(group=group), ParticipantFactory(group=group)
+    big = session(group, date(2025, 11, 1), weight="10.00")
+    small = session(group, date(2025, 11, 2), weight="1.11")
+    mark(on, big, "attended")
+    mark(below, big, "attended")
+    mark(on, small, "excused")
+    remainder = session(group, date(2025, 11, 3), weight="0.01")
+    small.weight = Decimal("1.10")
+    small.save()
+    mark(below, remainder, "attended")
+    tally_course(course_id=group.course_id, today=TODAY)
+    # on: 10 / (10 + 0.01) = 99.90%; below: 10.01 / 11.11 = 90.10%... both on track;
+    assert tally_of(on).on_track and tally_of(below).on_track
+    group2 = GroupFactory()
+    p9, p8 = ParticipantFactory(group=group2), ParticipantFactory(group=group2)
+    nine = session(group2, date(2025, 11, 1), weight=9)
+    one = session(group2, date(2025, 11, 2), weight=1)
+    mark(p9, nine, "attended")
+    mark(p8, nine, "attended")
+    mark(p8, one, "absent")
+    mark(p9, one, "absent")
+    heavier = session(group2, date(2025, 11, 3), weight="0.01")
+    mark(p9, heavier, "excused")
+    mark(p8, heavier, "absent")
+    tally_course(course_id=group2.course_id, today=TODAY)
+    assert (tally_of(p9).percent, tally_of(p9).on_track) == (Decimal("90.00"), True)
+    assert (tally_of(p8).percent, tally_of(p8).on_track) == (Decimal("89.91"), False)
+
+
+def test_distribution_bands():
     assert distribution([Decimal(0), Decimal("9.99"), Decimal(50), Decimal(100), None]) == [
         2,
         0,
@@ -202,3 +230,25 @@ def test_tally_arithmetic():
         0,
         1,
     ]
+
+
+def test_the_nightly_job_tallies_every_course_in_one_statement(django_assert_max_num_queries):
+    from programmes.tasks import tally_all_courses
+
+    participants = []
+    for _ in range(3):
+        group = GroupFactory()
+        participant = ParticipantFactory(group=group)
+        mark(participant, session(group, date(2025, 11, 5)), "attended")
+        participants.append(participant)
+    with django_assert_max_num_queries(7):  # course ids, then one tally for all of them
+        assert tally_all_courses.run(TODAY.isoformat()) == 3
+    assert all(tally_of(p).percent == Decimal("100.00") for p in participants)
+
+
+def test_a_tally_left_without_counted_activities_is_removed(course_setup):
+    group, course, p, seminar, diagnostic, reflection, future = course_setup
+    tally_course(course_id=course.pk, today=TODAY)
+    course.activities.update(counts_towards_engagement=False)
+    tally_course(course_id=course.pk, today=TODAY)
+    assert not EngagementTally.objects.filter(participant=p).exists()  # shown as "not started"
