@@ -10,7 +10,7 @@ export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/npq_portal
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 endif
 
-.PHONY: install run test lint format worker beat chromium frontend clean
+.PHONY: install run test lint format worker beat bench chromium frontend clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ worker: install  ## a Celery worker (needs CELERY_BROKER_URL)
 
 beat: install  ## Celery beat, running CELERY_BEAT_SCHEDULE from settings (needs CELERY_BROKER_URL)
 	$(BIN)/celery -A npq_portal beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
+
+bench: install  ## engagement tally benchmark on PostgreSQL (BENCH_DATABASE_URL; not part of make test)
+	$(BIN)/python bench/engagement.py $(BENCH_ARGS)
 
 chromium:  ## Debian's Chromium for the browser tests (Playwright cannot download browsers here)
 	@test -x /usr/bin/chromium || scripts/install_chromium.sh

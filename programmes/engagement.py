@@ -16,17 +16,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
-    BooleanField,
-    Case,
     DecimalField,
     F,
     FilteredRelation,
-    Func,
     Q,
     QuerySet,
     Sum,
     Value,
-    When,
 )
 from django.utils import timezone
 
@@ -40,21 +36,24 @@ def _start_of_next_day(today: date) -> datetime:
     return datetime.combine(today + timedelta(days=1), time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
-class PercentOf(Func):
-    """ROUND(part * 100.0 / whole, 2). The 100.0 keeps SQLite from dividing whole numbers as integers."""
-
-    template = "ROUND(%(expressions)s, 2)"
-    arg_joiner = " * 100.0 / "
-    arity = 2
+# From the weights to what is stored: percent = done / due, NULL when nothing is due yet ("not
+# started": never a division by zero); the projection as if everything still to come is completed;
+# on track at or above the bar. (100.0 keeps SQLite from dividing whole numbers as integers.)
+# Computed once per participant over the aggregate's output, not inside it.
+ARITHMETIC = f"""
+    t.pk, t.done, t.due,
+    CASE WHEN t.due > 0 THEN ROUND(t.done * 100.0 / t.due, 2) END,
+    CASE WHEN t.due + t.future > 0 THEN ROUND((t.done + t.future) * 100.0 / (t.due + t.future), 2) END,
+    t.due = 0 OR ROUND(t.done * 100.0 / t.due, 2) >= {int(ENGAGEMENT_BAR)},
+    %s
+"""
 
 
 def course_tally_queryset(*, course_ids: list[int], today: date) -> QuerySet:
-    """One row per live participant of the courses: (participant, done, due, percent, projected, on track).
+    """One row per live participant of the courses: (participant, done, due, future) weights.
 
-    The arithmetic is SQL built by the ORM, so the whole course is one aggregate statement:
-    percent = done / due, where due counts required activities due by ``today`` that were not
-    excused; "not started" (nothing due) is NULL, never a division by zero. The projection adds
-    what is still to come, as if all of it were completed.
+    ``due`` counts the required activities due by ``today`` that were not excused, ``done`` those
+    of them attended or completed, ``future`` the ones still to come (not excused).
     """
     activity = "course__activities"
     counted = Q(**{f"{activity}__required": True, f"{activity}__counts_towards_engagement": True}) & (
@@ -82,24 +81,7 @@ def course_tally_queryset(*, course_ids: list[int], today: date) -> QuerySet:
             due=Sum(weight, filter=due & not_excused, default=Value(0), output_field=decimal),
             future=Sum(weight, filter=~due & not_excused, default=Value(0), output_field=decimal),
         )
-        .annotate(
-            percent=Case(
-                When(due=0, then=Value(None)),
-                default=PercentOf(F("done"), F("due")),
-                output_field=decimal,
-            ),
-            projected=Case(
-                When(due=0, future=0, then=Value(None)),
-                default=PercentOf(F("done") + F("future"), F("due") + F("future")),
-                output_field=decimal,
-            ),
-            on_track=Case(
-                When(Q(due=0) | Q(percent__gte=ENGAGEMENT_BAR), then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
-        )
-        .values_list("pk", "done", "due", "percent", "projected", "on_track")
+        .values_list("pk", "done", "due", "future")
     )
 
 
@@ -126,12 +108,12 @@ def tally_courses(*, course_ids: list[int], today: date | None = None) -> int:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (participant_id, done_weight, due_weight, percent, projected_percent,"  # noqa: S608 - table name from the model
-                f" on_track, computed_at) SELECT t.*, %s FROM ({sql}) t WHERE true"
+                f" on_track, computed_at) SELECT {ARITHMETIC} FROM ({sql}) t WHERE true"
                 " ON CONFLICT (participant_id) DO UPDATE SET done_weight = excluded.done_weight,"
                 " due_weight = excluded.due_weight, percent = excluded.percent,"
                 " projected_percent = excluded.projected_percent, on_track = excluded.on_track,"
                 " computed_at = excluded.computed_at",
-                [connection.ops.adapt_datetimefield_value(now), *params],
+                [connection.ops.adapt_datetimefield_value(now), *params],  # in placeholder order
             )
             stored = cursor.rowcount
         # Tallies this run did not write are stale: withdrawn or completed participants, or
