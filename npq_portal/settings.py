@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "applications",
     "funding",
     "assessment",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +160,14 @@ CRISPY_TEMPLATE_PACK = "gds"
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# GOV.UK Notify, when a key is set: every email goes through one Notify template whose
+# personalisation fields are ((subject)) and ((body)).
+NOTIFY_API_KEY = env.str("NOTIFY_API_KEY", default="")
+NOTIFY_TEMPLATE_ID = env.str("NOTIFY_TEMPLATE_ID", default="")
+if NOTIFY_API_KEY:
+    EMAIL_BACKEND = "notifications.backends.NotifyEmailBackend"
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+NOTIFICATION_RETRY_BACKOFF_SECONDS = env.int("NOTIFICATION_RETRY_BACKOFF_SECONDS", default=60)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NPQ Portal <no-reply@npq-portal.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -199,6 +208,7 @@ CELERY_RESULT_BACKEND = env.str(
     default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "cache+memory://",
 )
 CELERY_RESULT_EXPIRES = timedelta(days=1)
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -216,6 +226,36 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # The one place where scheduled jobs are declared (run by `make beat`).
 CELERY_BEAT_SCHEDULE = {
+    "endorsement-chasers": {
+        "task": "notifications.tasks.run_scheduled_job",
+        "args": ["endorsement_chasers"],
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "endorsements-expire": {
+        "task": "notifications.tasks.run_scheduled_job",
+        "args": ["endorsements_expire"],
+        "schedule": crontab(minute=10),
+    },
+    "registration-deadline": {
+        "task": "notifications.tasks.run_scheduled_job",
+        "args": ["registration_deadline"],
+        "schedule": crontab(hour=9, minute=5),
+    },
+    "engagement-at-risk-weekly": {
+        "task": "notifications.tasks.run_scheduled_job",
+        "args": ["engagement_at_risk"],
+        "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+    },
+    "checkins-overdue": {
+        "task": "notifications.tasks.run_scheduled_job",
+        "args": ["checkins_overdue"],
+        "schedule": crontab(day_of_week="mon", hour=7, minute=30),
+    },
+    "resend-stuck-notifications": {
+        "task": "notifications.tasks.run_scheduled_job",
+        "args": ["resend_stuck"],
+        "schedule": crontab(minute="*/15"),
+    },
     "tally-engagement-nightly": {
         "task": "programmes.tasks.tally_all_courses",
         "schedule": crontab(hour=1, minute=30),

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from funding import views as funding_views
+from notifications import views as notification_views
 from programmes import views as programme_views
 
 from . import health, views
@@ -21,6 +22,7 @@ urlpatterns = [
     path("enrolments/<int:pk>/", programme_views.enrolment, name="enrolment"),
     path("enrolments/<int:pk>/check-ins/new", programme_views.checkin_new, name="checkin_new"),
     path("check-ins/confirm/<str:token>/", programme_views.checkin_confirm_page, name="checkin_confirm"),
+    path("reminders/", notification_views.my_notifications, name="my_notifications"),
     path("calendar/", programme_views.calendar_page, name="calendar"),
     path("calendar/new-address", programme_views.calendar_rotate, name="calendar_rotate"),
     path("calendar/<str:token>.ics", programme_views.calendar_feed, name="calendar_feed"),

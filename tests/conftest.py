@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -70,11 +70,11 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(redis_url: str, django_db_setup) -> Iterator[dict]:
-    """A real ``celery worker`` process on Redis, reading the test database.
+def celery_workers(redis_url: str, django_db_setup) -> Iterator[Callable[[int], dict]]:
+    """Start real ``celery worker`` processes on Redis, reading the test database.
 
-    Yields the broker settings to send tasks with; the worker listens on a queue of its own
-    so that parallel runs never steal each other's tasks.
+    Returns a function ``start(n)``; the workers listen on a queue of their own (also their
+    default queue, so tasks they queue stay among them), so parallel runs never mix.
     """
     queue = f"test-{uuid.uuid4().hex[:12]}"
     db = settings.DATABASES["default"]
@@ -84,6 +84,7 @@ def celery_worker_process(redis_url: str, django_db_setup) -> Iterator[dict]:
         DJANGO_SETTINGS_MODULE="npq_portal.settings_test",
         CELERY_BROKER_URL=redis_url,
         CELERY_RESULT_BACKEND=redis_url,
+        CELERY_TASK_DEFAULT_QUEUE=queue,
     )
     if db["ENGINE"] == "django.db.backends.postgresql":
         env["DATABASE_URL"] = (
@@ -92,50 +93,63 @@ def celery_worker_process(redis_url: str, django_db_setup) -> Iterator[dict]:
         )
     else:
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "npq_portal",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-Q",
-            queue,
-            "-n",
-            f"{queue}@%h",
-            "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    workers: list[subprocess.Popen] = []
     from npq_portal.celery import app
 
-    conf = {
-        "broker_url": redis_url,
-        "result_backend": redis_url,
-        "task_always_eager": False,
-    }
+    conf = {"broker_url": redis_url, "result_backend": redis_url, "task_always_eager": False}
     saved = {key: app.conf[key] for key in conf}
     app.conf.update(conf)
     reset_celery_connections(app)
+
+    def start(count: int = 1) -> dict:
+        for _ in range(count):
+            name = f"{queue}-{len(workers)}@%h"
+            workers.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "npq_portal",
+                        "worker",
+                        "--pool=solo",
+                        "--concurrency=1",
+                        "--without-gossip",
+                        "--without-mingle",
+                        "--without-heartbeat",
+                        "-Q",
+                        queue,
+                        "-n",
+                        name,
+                        "--loglevel=WARNING",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        return {"queue": queue, "app": app, "processes": workers}
+
     try:
-        yield {"queue": queue, "app": app, "process": worker}
+        yield start
     finally:
         app.conf.update(saved)
         reset_celery_connections(app)
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+@pytest.fixture
+def celery_worker_process(celery_workers) -> dict:
+    """One real worker (see ``celery_workers``)."""
+    return celery_workers(1)
 
 
 def reset_celery_connections(app) -> None:

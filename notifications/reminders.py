@@ -1,0 +1,248 @@
+"""The reminder jobs. Each takes ``today`` (so tests can drive it) and returns how many it sent.
+
+Every reminder goes through ``notify`` with a key naming its occasion, so a job that runs twice,
+late, or at the same time as itself sends nothing more.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from math import floor
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from applications.models import Application, Endorsement
+from applications.services import transition
+from programmes.models import EngagementTally, Group, Participant
+
+from .services import notify
+
+LONDON = ZoneInfo("Europe/London")
+CHASE_DAYS = (3, 7)
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=LONDON)
+
+
+def _url(name: str, *args) -> str:
+    return settings.SITE_URL + reverse(name, args=args)
+
+
+def endorsement_chasers(today: date) -> int:
+    """Remind the endorser 3 and 7 calendar days after the request was sent (only the latest due)."""
+    sent = 0
+    waiting = Endorsement.objects.filter(
+        used_at__isnull=True,
+        kind=Endorsement.Kind.APPLICATION,
+        application__status=Application.Status.AWAITING_ENDORSEMENT,
+        sent_at__lt=_start_of(today - timedelta(days=CHASE_DAYS[0] - 1)),
+    ).select_related("application__user", "application__course__programme", "application__cohort__hub")
+    for endorsement in waiting:
+        age = (today - timezone.localtime(endorsement.sent_at, LONDON).date()).days
+        due = [days for days in CHASE_DAYS if age >= days]
+        if not due or timezone.now() >= endorsement.expires_at:
+            continue
+        days = due[-1]
+        application = endorsement.application
+        with transaction.atomic():
+            if notify(
+                kind="endorsement_chaser",
+                recipient=endorsement.endorser_email,
+                about=endorsement,
+                occurrence=f"day-{days}",
+                title=f"Reminder: please endorse {application.full_name}'s NPQ application",
+                template="endorsement_chaser",
+                context={
+                    "endorsement": endorsement,
+                    "application": application,
+                    "days": days,
+                    "expires_on": timezone.localtime(endorsement.expires_at, LONDON).date(),
+                },
+                link=_url("home"),
+            ):
+                sent += 1
+    return sent
+
+
+def endorsements_expire(today: date) -> int:
+    """Applications not endorsed within the link's life expire; the applicant is told."""
+    sent = 0
+    stale = Endorsement.objects.filter(
+        used_at__isnull=True,
+        kind=Endorsement.Kind.APPLICATION,
+        expires_at__lte=timezone.now(),
+        application__status=Application.Status.AWAITING_ENDORSEMENT,
+    ).select_related("application__user", "application__course__programme")
+    for endorsement in stale:
+        with transaction.atomic():
+            application = Application.objects.select_for_update(of=("self",)).get(
+                pk=endorsement.application_id
+            )
+            if application.status != Application.Status.AWAITING_ENDORSEMENT:
+                continue
+            transition(
+                application,
+                Application.Status.REGISTRATION_EXPIRED,
+                by=None,
+                note=f"Not endorsed within {settings.ENDORSEMENT_LINK_DAYS} days",
+            )
+            if notify(
+                kind="application_expired",
+                recipient=application.user.email,
+                user=application.user,
+                about=application,
+                occurrence="endorsement",
+                title="Your NPQ application has expired",
+                template="application_expired",
+                context={"application": application, "endorsement": endorsement},
+                link=_url("application_detail", application.pk),
+            ):
+                sent += 1
+    return sent
+
+
+def registration_deadline(today: date) -> int:
+    """Day 4 of the 5 days to finish the form: remind the applicant."""
+    sent = 0
+    days = settings.APPLICATION_COMPLETION_DAYS
+    drafts = Application.objects.filter(
+        # Started on day 1, so day 4 of 5 is three calendar days later.
+        status=Application.Status.DRAFT,
+        started_at__lt=_start_of(today - timedelta(days=days - 3)),
+    ).select_related("user", "cohort__hub")
+    for application in drafts:
+        deadline = application.started_at + timedelta(days=days)
+        if timezone.now() >= deadline:
+            continue
+        with transaction.atomic():
+            if notify(
+                kind="registration_deadline",
+                recipient=application.user.email,
+                user=application.user,
+                about=application,
+                occurrence=f"day-{days - 1}",
+                title="Finish your NPQ application",
+                template="registration_deadline",
+                context={"application": application, "deadline": timezone.localtime(deadline, LONDON)},
+                link=_url("application_check", application.pk),
+            ):
+                sent += 1
+    return sent
+
+
+def _week(today: date) -> str:
+    year, week, _ = today.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def engagement_at_risk(today: date) -> int:
+    """Weekly: participants below the bar, and each facilitator about their group's."""
+    sent = 0
+    occurrence = _week(today)
+    at_risk = (
+        EngagementTally.objects.filter(on_track=False, participant__status__in=Participant.LIVE_STATUSES)
+        .select_related("participant__user", "participant__course__programme", "participant__group")
+        .order_by("participant__group_id", "percent")
+    )
+    by_group: dict[int, list[EngagementTally]] = {}
+    for tally in at_risk:
+        participant = tally.participant
+        with transaction.atomic():
+            if notify(
+                kind="engagement_at_risk",
+                recipient=participant.user.email,
+                user=participant.user,
+                about=participant,
+                occurrence=occurrence,
+                title="Your NPQ engagement is below 90%",
+                template="engagement_at_risk",
+                context={"participant": participant, "tally": tally},
+                link=_url("enrolment", participant.pk),
+            ):
+                sent += 1
+        if participant.group_id:
+            by_group.setdefault(participant.group_id, []).append(tally)
+    for group in (
+        Group.objects.filter(pk__in=by_group)
+        .prefetch_related("facilitators")
+        .select_related("course__programme")
+    ):
+        for facilitator in group.facilitators.all():
+            with transaction.atomic():
+                if notify(
+                    kind="engagement_at_risk_group",
+                    recipient=facilitator.email,
+                    user=facilitator,
+                    about=group,
+                    occurrence=occurrence,
+                    title=f"{len(by_group[group.pk])} participants in {group.name} are below 90%",
+                    template="engagement_at_risk_group",
+                    context={"group": group, "tallies": by_group[group.pk]},
+                    link=_url("admin:programmes_course_engagement", group.course_id),
+                ):
+                    sent += 1
+    return sent
+
+
+def checkins_overdue(today: date) -> int:
+    """Participants behind the pace of mentor check-ins for the time elapsed in their course."""
+    sent = 0
+    live = (
+        Participant.objects.filter(
+            status=Participant.Status.ACTIVE,
+            course__delivery_start__lte=today,
+            course__delivery_end__gt=today,
+            course__programme__mentor_checkins__gt=0,
+        )
+        .select_related("user", "course__programme")
+        .annotate(logged=Count("checkins", filter=Q(checkins__held_on__lte=today)))
+    )
+    for participant in live:
+        course = participant.course
+        elapsed = (today - course.delivery_start).days / max(
+            (course.delivery_end - course.delivery_start).days, 1
+        )
+        expected = floor(course.programme.mentor_checkins * elapsed)
+        if participant.logged >= expected:
+            continue
+        with transaction.atomic():
+            if notify(
+                kind="checkins_overdue",
+                recipient=participant.user.email,
+                user=participant.user,
+                about=participant,
+                occurrence=f"expected-{expected}",
+                title="Time for a check-in with your NPQ mentor",
+                template="checkins_overdue",
+                context={
+                    "participant": participant,
+                    "expected": expected,
+                    "logged": participant.logged,
+                    "required": course.programme.mentor_checkins,
+                },
+                link=_url("checkin_new", participant.pk),
+            ):
+                sent += 1
+    return sent
+
+
+def resend_stuck(today: date) -> int:
+    from .services import requeue_stuck
+
+    return requeue_stuck()
+
+
+JOBS = {
+    "endorsement_chasers": endorsement_chasers,
+    "endorsements_expire": endorsements_expire,
+    "registration_deadline": registration_deadline,
+    "engagement_at_risk": engagement_at_risk,
+    "checkins_overdue": checkins_overdue,
+    "resend_stuck": resend_stuck,
+}
