@@ -31,7 +31,18 @@ def previous_funded_places(*, user: User, exclude_course: Course | None = None) 
     enrolments = Participant.objects.filter(user=user, course_id__in=funded_courses).select_related(
         "course__programme"
     )
-    return [{"course": p.course.programme.code, "status": PLACE_STATUS[p.status]} for p in enrolments]
+    from assessment.models import Outcome
+
+    results = dict(
+        Outcome.objects.filter(entry__participant__in=enrolments).values_list(
+            "entry__participant_id", "result"
+        )
+    )
+    # A failed assessment uses the place just as a withdrawal does (once per NPQ).
+    return [
+        {"course": p.course.programme.code, "status": results.get(p.pk, PLACE_STATUS[p.status])}
+        for p in enrolments
+    ]
 
 
 def facts_for_institution(*, institution: Institution, funding_round: FundingRound) -> dict[str, Any]:

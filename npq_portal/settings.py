@@ -306,6 +306,11 @@ APPLICATION_COMPLETION_DAYS = env.int("APPLICATION_COMPLETION_DAYS", default=5)
 ENDORSEMENT_LINK_DAYS = env.int("ENDORSEMENT_LINK_DAYS", default=14)
 # Engagement: seconds to wait after a register save or import before re-tallying the course.
 TALLY_DEBOUNCE_SECONDS = env.int("TALLY_DEBOUNCE_SECONDS", default=30)
+# Assessment: largest upload, and the share of passes a moderator second-marks (all fails are).
+ASSESSMENT_MAX_UPLOAD_MB = env.int("ASSESSMENT_MAX_UPLOAD_MB", default=10)
+ASSESSMENT_MODERATION_PASS_SHARE = env.float("ASSESSMENT_MODERATION_PASS_SHARE", default=0.1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The funding round whose rules the public "check your funding" pages apply.
 FUNDING_CHECK_ROUND = env.str("FUNDING_CHECK_ROUND", default="2025")
 PHASE = env.str("SERVICE_PHASE", default="Beta")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from assessment import views as assessment_views
 from funding import views as funding_views
 from notifications import views as notification_views
 from programmes import views as programme_views
@@ -23,6 +24,13 @@ urlpatterns = [
     path("enrolments/<int:pk>/check-ins/new", programme_views.checkin_new, name="checkin_new"),
     path("check-ins/confirm/<str:token>/", programme_views.checkin_confirm_page, name="checkin_confirm"),
     path("reminders/", notification_views.my_notifications, name="my_notifications"),
+    path(
+        "enrolments/<int:pk>/assessment",
+        assessment_views.participant_assessment,
+        name="participant_assessment",
+    ),
+    path("marking/", assessment_views.marking_list, name="marking_list"),
+    path("marking/<int:assignment_id>/", assessment_views.marking_script, name="marking_script"),
     path("calendar/", programme_views.calendar_page, name="calendar"),
     path("calendar/new-address", programme_views.calendar_rotate, name="calendar_rotate"),
     path("calendar/<str:token>.ics", programme_views.calendar_feed, name="calendar_feed"),

@@ -23,6 +23,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "funding.fundingreview": ("view", "change"),
         "funding.institution": ("view",),
         "applications.application": ("view", "change"),
+        "assessment.assessmentwindow": ("view", "add", "change"),
+        "assessment.entry": ("view", "change"),
     },
     FACILITATOR_GROUP: {
         "programmes.hub": ("view",),

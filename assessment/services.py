@@ -1,0 +1,376 @@
+"""Assessment rules: entry, submission, marking, moderation and release. Views only call these."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import zipfile
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from programmes.engagement import ENGAGEMENT_BAR
+from programmes.models import Course, EngagementTally, Participant
+
+from .models import AssessmentWindow, Entry, MarkingAssignment, Outcome, Submission
+
+WORD = re.compile(r"[\w'’-]+")
+
+
+class AssessmentError(ValueError):
+    """A refusal with a message for the person who asked (shown next to the field)."""
+
+
+def window_create(*, course: Course, opens_on: date | None = None, **fields) -> AssessmentWindow:
+    """The course's window, opening by default when delivery ends."""
+    return AssessmentWindow.objects.create(course=course, opens_on=opens_on or course.delivery_end, **fields)
+
+
+# --- Entry ----------------------------------------------------------------------------------------
+
+
+def entry_for(*, participant: Participant, now: datetime | None = None) -> Entry | None:
+    """The participant's entry once the window has opened (None before). Engagement is read when
+    the entry is first made: at the opening job, or the participant's first visit if earlier."""
+    now = now or timezone.now()
+    window = (
+        AssessmentWindow.objects.filter(course_id=participant.course_id)
+        .select_related("course__programme")
+        .first()
+    )
+    if window is None or now < window.opens_at:
+        return None
+    entry = Entry.objects.filter(window=window, participant=participant).first()
+    if entry is not None:
+        return entry
+    tally = EngagementTally.objects.filter(participant=participant).first()
+    percent = tally.percent if tally else None
+    eligible = (
+        participant.status in Participant.LIVE_STATUSES and percent is not None and percent >= ENGAGEMENT_BAR
+    )
+    try:
+        with transaction.atomic():
+            return Entry.objects.create(
+                window=window,
+                participant=participant,
+                engagement_at_opening=percent,
+                access=Entry.Access.ENGAGEMENT if eligible else Entry.Access.NONE,
+            )
+    except IntegrityError:  # made at the same moment by the opening job
+        return Entry.objects.get(window=window, participant=participant)
+
+
+def window_open_entries(*, window: AssessmentWindow, now: datetime | None = None) -> int:
+    """At opening: an entry for every live participant of the course, engagement as it stands."""
+    participants = Participant.objects.filter(
+        course_id=window.course_id, status__in=Participant.LIVE_STATUSES
+    )
+    return sum(1 for p in participants if entry_for(participant=p, now=now) is not None)
+
+
+@transaction.atomic
+def entry_grant_access(*, entry: Entry, reason: str, by: User) -> Entry:
+    if not reason.strip():
+        raise AssessmentError("Give the reason for granting access (the exceptional circumstances).")
+    entry = Entry.objects.select_for_update().get(pk=entry.pk)
+    entry.access, entry.access_reason, entry.access_granted_by = Entry.Access.GRANTED, reason.strip(), by
+    entry.save(update_fields=["access", "access_reason", "access_granted_by"])
+    return entry
+
+
+@transaction.atomic
+def entry_extend(
+    *, entry: Entry, until: datetime, reason: str, by: User, new_headteacher: bool = False
+) -> Entry:
+    """An individual extension, or the NPQH extension for teachers new to headship (up to 6 months)."""
+    from programmes.services import add_months
+
+    entry = Entry.objects.select_for_update().select_related("window__course__programme").get(pk=entry.pk)
+    window, programme = entry.window, entry.window.course.programme
+    if not reason.strip():
+        raise AssessmentError("Give the reason for the extension.")
+    if until <= window.closes_at:
+        raise AssessmentError("An extension must end after the window closes.")
+    if new_headteacher:
+        if not programme.assessment_extension_months:
+            raise AssessmentError(f"{programme.name} has no extension for teachers new to headship.")
+        latest = add_months(window.closes_at.date(), programme.assessment_extension_months)
+    else:
+        latest = window.marking_due_on
+    if until.astimezone(window.closes_at.tzinfo).date() > latest:
+        raise AssessmentError(f"The extension can run to {latest:%-d %B %Y} at the latest.")
+    entry.extended_until, entry.extension_reason = until, reason.strip()
+    entry.save(update_fields=["extended_until", "extension_reason"])
+    return entry
+
+
+# --- Submission -----------------------------------------------------------------------------------
+
+
+def count_words(text: str) -> int:
+    return len(WORD.findall(text))
+
+
+def text_of_upload(upload: UploadedFile) -> str:
+    """The words of a .docx or .pdf, judged by its content rather than its name."""
+    if upload.size > settings.ASSESSMENT_MAX_UPLOAD_MB * 1024 * 1024:
+        raise AssessmentError(f"The file must be smaller than {settings.ASSESSMENT_MAX_UPLOAD_MB} MB.")
+    data = upload.read()
+    upload.seek(0)
+    if data.startswith(b"%PDF-"):
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+
+        try:
+            return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+        except (PdfReadError, ValueError) as exc:
+            raise AssessmentError("The PDF could not be read. Save it again and upload it.") from exc
+    if data.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                xml = archive.read("word/document.xml").decode("utf-8", errors="ignore")
+        except (zipfile.BadZipFile, KeyError) as exc:
+            raise AssessmentError("The file must be a Word document (.docx) or a PDF.") from exc
+        paragraphs = re.sub(r"</w:p>", "\n", xml)
+        return re.sub(r"<[^>]+>", "", paragraphs)
+    raise AssessmentError("The file must be a Word document (.docx) or a PDF.")
+
+
+@transaction.atomic
+def submission_create(
+    *, entry: Entry, text: str = "", upload: UploadedFile | None = None, now: datetime | None = None
+) -> Submission:
+    """Submit (or resubmit) a response: in time, by someone with access, within the word limit."""
+    now = now or timezone.now()
+    entry = (
+        Entry.objects.select_for_update()
+        .select_related("window__course__programme", "participant__user")
+        .get(pk=entry.pk)
+    )
+    if not entry.may_submit:
+        raise AssessmentError("You do not have access to this assessment.")
+    if now < entry.window.opens_at:
+        raise AssessmentError("The assessment window has not opened yet.")
+    if now > entry.closes_at:
+        raise AssessmentError(
+            f"The assessment closed at {timezone.localtime(entry.closes_at):%-I:%M%p on %-d %B %Y}. Submissions are no longer accepted."
+        )
+    text = text.strip()
+    if not text and upload is None:
+        raise AssessmentError("Enter your response or upload it as a .docx or .pdf file.")
+    words = count_words(text) if text else count_words(text_of_upload(upload))
+    limit = entry.window.course.programme.max_response_words
+    if words > limit:
+        raise AssessmentError(f"Your response has {words:,} words. It must be {limit:,} words or fewer.")
+    submission = Submission.objects.create(
+        entry=entry, text=text, file=upload or "", word_count=words, submitted_at=now
+    )
+    transaction.on_commit(lambda: _receipt(submission))
+    return submission
+
+
+def _receipt(submission: Submission) -> None:
+    from notifications.services import notify
+
+    participant = submission.entry.participant
+    notify(
+        kind="submission_receipt",
+        recipient=participant.user.email,
+        user=participant.user,
+        about=submission,
+        occurrence="receipt",
+        title="We have received your NPQ assessment",
+        template="submission_receipt",
+        context={"submission": submission, "participant": participant},
+        link=settings.SITE_URL + f"/enrolments/{participant.pk}/assessment",
+    )
+
+
+def latest_submission(entry: Entry) -> Submission | None:
+    """The response that counts: the latest one made before the entry closed."""
+    return entry.submissions.filter(submitted_at__lte=entry.closes_at).order_by("-submitted_at").first()
+
+
+# --- Marking --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def markers_assign(*, window: AssessmentWindow, markers: list[User]) -> int:
+    """Share the scripts without a first marker among ``markers`` in turn. Returns how many."""
+    if not markers:
+        raise AssessmentError("Choose at least one marker.")
+    entries = [
+        e
+        for e in window.entries.filter(access__in=[Entry.Access.ENGAGEMENT, Entry.Access.GRANTED])
+        .exclude(marking__role=MarkingAssignment.Role.FIRST)
+        .order_by("pk")
+        if latest_submission(e) is not None
+    ]
+    for index, entry in enumerate(entries):
+        MarkingAssignment.objects.create(
+            entry=entry, role=MarkingAssignment.Role.FIRST, marker=markers[index % len(markers)]
+        )
+    return len(entries)
+
+
+@transaction.atomic
+def mark(*, assignment: MarkingAssignment, by: User, result: str, feedback: str) -> MarkingAssignment:
+    assignment = MarkingAssignment.objects.select_for_update().get(pk=assignment.pk)
+    if assignment.marker_id != by.pk:
+        raise AssessmentError("Only the marker this script was given to can mark it.")
+    if assignment.entry.window.results_released_at:
+        raise AssessmentError("Results have been released; marks can no longer change.")
+    if result not in MarkingAssignment.Result.values:
+        raise AssessmentError("Choose pass or fail.")
+    if not feedback.strip():
+        raise AssessmentError("Enter feedback for the participant.")
+    assignment.result, assignment.feedback, assignment.marked_at = result, feedback.strip(), timezone.now()
+    assignment.save(update_fields=["result", "feedback", "marked_at"])
+    if assignment.role == MarkingAssignment.Role.MODERATION:
+        first = assignment.entry.marking.get(role=MarkingAssignment.Role.FIRST)
+        if first.result != result:
+            _lead_needed(assignment.entry)
+    return assignment
+
+
+def _lead_needed(entry: Entry) -> None:
+    """Disagreements go to a lead: the hub's first administrator who marked neither."""
+    from programmes.models import HubMembership
+
+    involved = set(entry.marking.values_list("marker_id", flat=True))
+    lead = (
+        HubMembership.objects.filter(hub=entry.window.course.cohort.hub, role=HubMembership.Role.HUB_ADMIN)
+        .exclude(user_id__in=involved)
+        .order_by("pk")
+        .first()
+    )
+    if lead is None:
+        raise AssessmentError(
+            "A lead marker is needed to resolve a disagreement, but no other hub administrator is available."
+        )
+    MarkingAssignment.objects.get_or_create(
+        entry=entry, role=MarkingAssignment.Role.LEAD, defaults={"marker": lead.user}
+    )
+
+
+@transaction.atomic
+def moderation_sample(
+    *, window: AssessmentWindow, moderator: User, share_of_passes: float | None = None
+) -> int:
+    """Second marking of every fail and a share of the passes (every n-th, in a fixed order)."""
+    share = settings.ASSESSMENT_MODERATION_PASS_SHARE if share_of_passes is None else share_of_passes
+    firsts = list(
+        MarkingAssignment.objects.filter(entry__window=window, role=MarkingAssignment.Role.FIRST).order_by(
+            "entry_id"
+        )
+    )
+    if any(not a.result for a in firsts):
+        raise AssessmentError("Moderation starts when every script has its first mark.")
+    fails = [a for a in firsts if a.result == MarkingAssignment.Result.FAIL]
+    passes = [a for a in firsts if a.result == MarkingAssignment.Result.PASS]
+    wanted = math.ceil(len(passes) * share)
+    step = len(passes) / wanted if wanted else 0
+    sampled = fails + [passes[int(i * step)] for i in range(wanted)]
+    created = 0
+    for first in sampled:
+        if first.marker_id == moderator.pk:
+            raise AssessmentError("The moderator must not moderate their own marking.")
+        _, made = MarkingAssignment.objects.get_or_create(
+            entry=first.entry, role=MarkingAssignment.Role.MODERATION, defaults={"marker": moderator}
+        )
+        created += made
+    return created
+
+
+def final_result(entry: Entry) -> str | None:
+    marks = {a.role: a for a in entry.marking.all()}
+    lead, moderation, first = (marks.get(r) for r in ("lead", "moderation", "first"))
+    if lead is not None:
+        return lead.result or None
+    if moderation is not None:
+        if not moderation.result:
+            return None
+        return moderation.result if moderation.result == first.result else None
+    return first.result if first and first.result else None
+
+
+@transaction.atomic
+def results_release(*, window: AssessmentWindow, by: User, now: datetime | None = None) -> int:
+    """Release every result of the window together; refused while any is undecided."""
+    now = now or timezone.now()
+    window = AssessmentWindow.objects.select_for_update().get(pk=window.pk)
+    if window.results_released_at:
+        raise AssessmentError("The results of this window have already been released.")
+    if now <= window.closes_at:
+        raise AssessmentError("Results are released after the window closes.")
+    outcomes = []
+    for entry in window.entries.filter(
+        access__in=[Entry.Access.ENGAGEMENT, Entry.Access.GRANTED]
+    ).prefetch_related("marking"):
+        if latest_submission(entry) is None:
+            if entry.closes_at >= now:
+                raise AssessmentError(f"{entry.participant.user} has an extension that has not ended.")
+            outcomes.append(
+                Outcome(
+                    entry=entry,
+                    result=Outcome.Result.FAILED,
+                    feedback="No response was submitted.",
+                    decided_at=now,
+                )
+            )
+            continue
+        result = final_result(entry)
+        if result is None:
+            raise AssessmentError(f"{entry.participant.user}'s script has no final mark yet.")
+        feedback = next(
+            a.feedback
+            for role in ("lead", "moderation", "first")
+            for a in entry.marking.all()
+            if a.role == role
+        )
+        outcomes.append(
+            Outcome(
+                entry=entry,
+                result=Outcome.Result.PASSED if result == "pass" else Outcome.Result.FAILED,
+                feedback=feedback,
+                decided_at=now,
+            )
+        )
+    Outcome.objects.bulk_create(outcomes)
+    window.results_released_at = now
+    window.save(update_fields=["results_released_at"])
+    for outcome in outcomes:
+        transaction.on_commit(lambda outcome=outcome: _result_email(outcome))
+    return len(outcomes)
+
+
+def _result_email(outcome: Outcome) -> None:
+    from notifications.services import notify
+
+    participant = outcome.entry.participant
+    notify(
+        kind="assessment_result",
+        recipient=participant.user.email,
+        user=participant.user,
+        about=outcome,
+        occurrence="released",
+        title="Your NPQ assessment result",
+        template="assessment_result",
+        context={"outcome": outcome, "participant": participant},
+        link=settings.SITE_URL + f"/enrolments/{participant.pk}/assessment",
+    )
+
+
+def marking_overdue(window: AssessmentWindow, today: date | None = None) -> bool:
+    today = today or timezone.localdate()
+    return window.results_released_at is None and today > window.marking_due_on
+
+
+def engagement_ok(percent: Decimal | None) -> bool:
+    return percent is not None and percent >= ENGAGEMENT_BAR

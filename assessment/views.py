@@ -1,0 +1,136 @@
+"""Participant and marker pages of the summative assessment."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from programmes.views import own_enrolment
+
+from .models import MarkingAssignment, Outcome
+from .services import AssessmentError, entry_for, latest_submission, mark, submission_create
+
+
+class SubmissionForm(forms.Form):
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 15}),
+        required=False,
+        label="Your response",
+        help_text="Type or paste your response here, or upload it below.",
+    )
+    file = forms.FileField(
+        required=False, label="Or upload your response", help_text="A Word document (.docx) or a PDF."
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def participant_assessment(request: HttpRequest, pk: int) -> HttpResponse:
+    """Only the participant's own enrolment; access, time and length are checked by the service."""
+    participant = own_enrolment(request, pk)
+    entry = entry_for(participant=participant)
+    window = entry.window if entry else getattr(participant.course, "assessment_window", None)
+    form = SubmissionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if entry is None or not entry.may_submit:
+            return render(
+                request, "assessment/no_access.html", {"participant": participant, "entry": entry}, status=403
+            )
+        if form.is_valid():
+            try:
+                submission_create(
+                    entry=entry, text=form.cleaned_data["text"], upload=form.cleaned_data["file"]
+                )
+            except AssessmentError as exc:
+                form.add_error("file" if form.cleaned_data["file"] else "text", str(exc))
+            else:
+                messages.success(request, "Your response has been submitted. We have emailed you a receipt.")
+                return redirect("participant_assessment", pk)
+    outcome = None
+    if entry is not None and entry.window.results_released_at:
+        outcome = Outcome.objects.filter(entry=entry).first()
+    now = timezone.now()
+    return render(
+        request,
+        "assessment/participant.html",
+        {
+            "participant": participant,
+            "entry": entry,
+            "window": window,
+            "form": form,
+            "outcome": outcome,
+            "submissions": list(entry.submissions.all()) if entry else [],
+            "counted": latest_submission(entry) if entry else None,
+            "is_open": bool(entry and entry.may_submit and entry.window.opens_at <= now <= entry.closes_at),
+            "max_words": participant.course.programme.max_response_words,
+            "hub": participant.course.cohort.hub,
+        },
+    )
+
+
+@login_required
+def marking_list(request: HttpRequest) -> HttpResponse:
+    assignments = (
+        MarkingAssignment.objects.filter(marker=request.user)
+        .select_related("entry__participant__user", "entry__window__course__programme")
+        .order_by("marked_at", "pk")
+    )
+    return render(request, "assessment/marking_list.html", {"assignments": assignments})
+
+
+class MarkForm(forms.Form):
+    result = forms.ChoiceField(
+        choices=MarkingAssignment.Result.choices,
+        widget=forms.RadioSelect,
+        label="Result",
+        error_messages={"required": "Choose pass or fail"},
+    )
+    feedback = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        label="Feedback for the participant",
+        error_messages={"required": "Enter feedback for the participant"},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def marking_script(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """A marker sees only the scripts assigned to them: anything else is 404."""
+    assignment = get_object_or_404(
+        MarkingAssignment.objects.select_related(
+            "entry__participant__user", "entry__window__course__programme"
+        ),
+        pk=assignment_id,
+        marker=request.user,
+    )
+    form = MarkForm(
+        request.POST or None, initial={"result": assignment.result, "feedback": assignment.feedback}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            mark(
+                assignment=assignment,
+                by=request.user,
+                result=form.cleaned_data["result"],
+                feedback=form.cleaned_data["feedback"],
+            )
+        except AssessmentError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Mark saved.")
+            return redirect(reverse("marking_list"))
+    return render(
+        request,
+        "assessment/marking_script.html",
+        {
+            "assignment": assignment,
+            "submission": latest_submission(assignment.entry),
+            "form": form,
+        },
+    )
