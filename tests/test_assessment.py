@@ -1,0 +1,314 @@
+"""Summative assessment: the 8-day window across clock changes, access, submissions, marking, outcomes."""
+
+import io
+import zipfile
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from assessment.models import Entry, MarkingAssignment, Outcome, Submission
+from assessment.services import (
+    AssessmentError,
+    entry_extend,
+    entry_for,
+    entry_grant_access,
+    final_result,
+    mark,
+    markers_assign,
+    moderation_sample,
+    results_release,
+    submission_create,
+    window_create,
+)
+from programmes.models import EngagementTally, Programme
+from tests.factories import CourseFactory, GroupFactory, HubMembershipFactory, ParticipantFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+UTC = ZoneInfo("UTC")
+
+
+def with_engagement(participant, percent):
+    EngagementTally.objects.update_or_create(
+        participant=participant,
+        defaults={
+            "percent": Decimal(percent),
+            "done_weight": 0,
+            "due_weight": 1,
+            "on_track": Decimal(percent) >= 90,
+            "computed_at": datetime(2026, 1, 1, tzinfo=UTC),
+        },
+    )
+    return participant
+
+
+@pytest.fixture
+def window():
+    course = CourseFactory()
+    GroupFactory(course=course, capacity=50)
+    return window_create(
+        course=course, opens_on=date(2026, 3, 24), case_study_text="A school facing a behaviour crisis."
+    )
+
+
+def words(n: int) -> str:
+    return " ".join(["word"] * n)
+
+
+def test_the_window_is_8_calendar_days_closing_2359_london_across_the_spring_clock_change(window):
+    assert window.opens_at == datetime(2026, 3, 24, 0, 0, tzinfo=UTC)  # GMT
+    assert window.closes_at.astimezone(UTC) == datetime(
+        2026, 3, 31, 22, 59, 59, 999999, tzinfo=UTC
+    )  # 23:59 BST
+    participant = with_engagement(ParticipantFactory(group=window.course.groups.first()), 95)
+    entry = entry_for(participant=participant, now=datetime(2026, 3, 24, 0, 0, tzinfo=UTC))
+    submission_create(entry=entry, text=words(10), now=datetime(2026, 3, 31, 22, 59, 59, tzinfo=UTC))
+    with pytest.raises(AssessmentError, match="closed at 11:59PM on 31 March 2026"):
+        submission_create(entry=entry, text=words(10), now=datetime(2026, 3, 31, 23, 0, 0, tzinfo=UTC))
+    with pytest.raises(AssessmentError, match="not opened yet"):
+        submission_create(entry=entry, text=words(10), now=datetime(2026, 3, 23, 23, 59, 59, tzinfo=UTC))
+
+
+def test_the_window_closes_at_2359_gmt_after_the_autumn_clock_change():
+    course = CourseFactory()
+    autumn = window_create(course=course, opens_on=date(2026, 10, 20))  # clocks go back on 25 October
+    assert autumn.opens_at.astimezone(UTC) == datetime(2026, 10, 19, 23, 0, tzinfo=UTC)  # midnight BST
+    assert autumn.closes_at.astimezone(UTC) == datetime(2026, 10, 27, 23, 59, 59, 999999, tzinfo=UTC)
+    assert (autumn.closes_at.date() - autumn.opens_on).days + 1 == 8
+
+
+def test_access_needs_90_percent_when_the_window_opens(client, window):
+    group = window.course.groups.first()
+    ready = with_engagement(ParticipantFactory(group=group), "90.00")
+    behind = with_engagement(ParticipantFactory(group=group), "89.99")
+    opening = datetime(2026, 3, 24, 9, tzinfo=UTC)
+    assert entry_for(participant=ready, now=opening).access == Entry.Access.ENGAGEMENT
+    entry = entry_for(participant=behind, now=opening)
+    assert entry.access == Entry.Access.NONE and entry.engagement_at_opening == Decimal("89.99")
+    with_engagement(behind, 99)  # catching up later does not change the entry
+    assert entry_for(participant=behind, now=opening).access == Entry.Access.NONE
+    with time_machine.travel(opening, tick=False):
+        client.force_login(behind.user)
+        page = client.get(reverse("participant_assessment", args=[behind.pk])).content.decode()
+        assert 'id="no-access"' in page and "A school facing a behaviour crisis" not in page
+        response = client.post(reverse("participant_assessment", args=[behind.pk]), {"text": words(10)})
+        assert response.status_code == 403
+        assert not Submission.objects.exists()
+        assert client.get(reverse("participant_assessment", args=[ready.pk])).status_code == 404  # not theirs
+    entry_grant_access(entry=entry, reason="Bereavement during module 3", by=UserFactory())
+    assert submission_create(entry=Entry.objects.get(pk=entry.pk), text=words(5), now=opening).word_count == 5
+
+
+def test_over_length_responses_are_refused_with_the_count(client, window):
+    participant = with_engagement(ParticipantFactory(group=window.course.groups.first()), 100)
+    with time_machine.travel(datetime(2026, 3, 25, 9, tzinfo=UTC), tick=False):
+        client.force_login(participant.user)
+        response = client.post(
+            reverse("participant_assessment", args=[participant.pk]), {"text": words(1501)}
+        )
+        html = response.content.decode()
+        assert "Your response has 1,501 words. It must be 1,500 words or fewer." in html
+        assert "<title>Error: " in html and 'class="govuk-error-summary"' in html
+        assert not Submission.objects.exists()
+        client.post(reverse("participant_assessment", args=[participant.pk]), {"text": words(1500)})
+        assert Submission.objects.get().word_count == 1500
+
+
+def docx(text: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        paragraphs = "".join(f"<w:p><w:r><w:t>{line}</w:t></w:r></w:p>" for line in text.split("\n"))
+        archive.writestr(
+            "word/document.xml", f'<w:document xmlns:w="w"><w:body>{paragraphs}</w:body></w:document>'
+        )
+    return buffer.getvalue()
+
+
+def test_uploads_are_checked_by_content_and_counted(window):
+    participant = with_engagement(ParticipantFactory(group=window.course.groups.first()), 100)
+    now = datetime(2026, 3, 25, 9, tzinfo=UTC)
+    entry = entry_for(participant=participant, now=now)
+    upload = SimpleUploadedFile("response.docx", docx("My response\n" + words(98)))
+    assert submission_create(entry=entry, upload=upload, now=now).word_count == 100
+    with pytest.raises(AssessmentError, match="must be a Word document"):
+        submission_create(
+            entry=entry, upload=SimpleUploadedFile("response.docx", b"MZ\x90\x00 not a document"), now=now
+        )
+    with pytest.raises(AssessmentError, match="1,500 words or fewer"):
+        submission_create(entry=entry, upload=SimpleUploadedFile("r.docx", docx(words(1600))), now=now)
+
+
+def test_resubmission_until_the_close_the_latest_counts_earlier_kept(window):
+    from assessment.services import latest_submission
+
+    participant = with_engagement(ParticipantFactory(group=window.course.groups.first()), 100)
+    entry = entry_for(participant=participant, now=datetime(2026, 3, 24, 9, tzinfo=UTC))
+    first = submission_create(entry=entry, text=words(10), now=datetime(2026, 3, 25, 9, tzinfo=UTC))
+    second = submission_create(entry=entry, text=words(20), now=datetime(2026, 3, 30, 9, tzinfo=UTC))
+    assert latest_submission(entry) == second and Submission.objects.filter(pk=first.pk).exists()
+
+
+def test_extensions_individual_and_npqh_new_headteacher():
+    npqh = CourseFactory(programme=Programme.objects.get(code="NPQH"))
+    GroupFactory(course=npqh)
+    window = window_create(course=npqh, opens_on=date(2027, 4, 1))
+    participant = with_engagement(ParticipantFactory(group=npqh.groups.first()), 100)
+    entry = entry_for(participant=participant, now=window.opens_at)
+    staff = UserFactory()
+    late = window.closes_at + timedelta(days=10)
+    with pytest.raises(AssessmentError):
+        submission_create(entry=entry, text=words(10), now=late)
+    entry_extend(entry=entry, until=window.closes_at + timedelta(days=14), reason="Illness", by=staff)
+    submission_create(entry=Entry.objects.get(pk=entry.pk), text=words(10), now=late)
+    with pytest.raises(AssessmentError, match="at the latest"):
+        entry_extend(
+            entry=entry,
+            until=window.closes_at + timedelta(days=200),
+            reason="New head",
+            by=staff,
+            new_headteacher=True,
+        )
+    entry_extend(
+        entry=entry,
+        until=window.closes_at + timedelta(days=170),
+        reason="New head",
+        by=staff,
+        new_headteacher=True,
+    )
+    with pytest.raises(AssessmentError, match="no extension for teachers new to headship"):
+        other = CourseFactory()
+        GroupFactory(course=other)
+        w = window_create(course=other, opens_on=date(2027, 4, 1))
+        e = entry_for(
+            participant=with_engagement(ParticipantFactory(group=other.groups.first()), 100), now=w.opens_at
+        )
+        entry_extend(
+            entry=e, until=w.closes_at + timedelta(days=30), reason="x", by=staff, new_headteacher=True
+        )
+
+
+@pytest.fixture
+def marked_window(window):
+    group = window.course.groups.first()
+    hub = window.course.cohort.hub
+    marker_a, marker_b, moderator, lead = (HubMembershipFactory(hub=hub).user for _ in range(4))
+    participants = [
+        with_engagement(ParticipantFactory(group=group, trn=f"{3000000 + i}"), 100) for i in range(6)
+    ]
+    for p in participants[:5]:
+        entry = entry_for(participant=p, now=datetime(2026, 3, 24, 9, tzinfo=UTC))
+        submission_create(entry=entry, text=words(100), now=datetime(2026, 3, 25, 9, tzinfo=UTC))
+    entry_for(participant=participants[5], now=datetime(2026, 3, 24, 9, tzinfo=UTC))  # never submits
+    assert markers_assign(window=window, markers=[marker_a, marker_b]) == 5
+    return window, participants, marker_a, marker_b, moderator, lead
+
+
+def test_a_marker_sees_and_marks_only_their_scripts(client, marked_window):
+    window, participants, marker_a, marker_b, *_ = marked_window
+    mine = MarkingAssignment.objects.filter(marker=marker_a).first()
+    theirs = MarkingAssignment.objects.filter(marker=marker_b).first()
+    client.force_login(marker_a)
+    listed = client.get(reverse("marking_list")).context["assignments"]
+    assert set(listed) == set(MarkingAssignment.objects.filter(marker=marker_a))
+    assert client.get(reverse("marking_script", args=[theirs.pk])).status_code == 404
+    assert (
+        client.post(
+            reverse("marking_script", args=[theirs.pk]), {"result": "pass", "feedback": "x"}
+        ).status_code
+        == 404
+    )
+    with pytest.raises(AssessmentError):
+        mark(assignment=theirs, by=marker_a, result="pass", feedback="Good")
+    assert "word word" in client.get(reverse("marking_script", args=[mine.pk])).content.decode()
+    client.post(reverse("marking_script", args=[mine.pk]), {"result": "pass", "feedback": "Clear analysis"})
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.result, theirs.result) == ("pass", "")
+
+
+def test_moderation_release_and_outcomes(client, marked_window):
+    window, participants, marker_a, marker_b, moderator, lead = marked_window
+    firsts = list(MarkingAssignment.objects.filter(role="first").order_by("entry_id"))
+    with pytest.raises(AssessmentError, match="every script has its first mark"):
+        moderation_sample(window=window, moderator=moderator)
+    results = ["pass", "pass", "pass", "fail", "pass"]
+    for assignment, result in zip(firsts, results, strict=True):
+        mark(assignment=assignment, by=assignment.marker, result=result, feedback=f"First marker: {result}")
+    assert (
+        moderation_sample(window=window, moderator=moderator, share_of_passes=0.25) == 2
+    )  # the fail + 1 of 4 passes
+    moderations = list(MarkingAssignment.objects.filter(role="moderation").order_by("entry_id"))
+    assert firsts[3].entry in [m.entry for m in moderations]
+    with time_machine.travel(datetime(2026, 4, 2, 9, tzinfo=UTC), tick=False):
+        with pytest.raises(AssessmentError, match="no final mark yet"):
+            results_release(window=window, by=lead)
+    # The moderator disagrees about the fail: a lead decides.
+    for moderation in moderations:
+        agree = moderation.entry == firsts[0].entry
+        mark(
+            assignment=moderation,
+            by=moderator,
+            result="pass",
+            feedback="Moderated: pass" if agree else "Moderator: pass",
+        )
+    failed_entry = firsts[3].entry
+    assert final_result(failed_entry) is None
+    lead_assignment = MarkingAssignment.objects.get(role="lead")
+    assert lead_assignment.entry == failed_entry and lead_assignment.marker not in (
+        firsts[3].marker,
+        moderator,
+    )
+    mark(
+        assignment=lead_assignment,
+        by=lead_assignment.marker,
+        result="fail",
+        feedback="Lead: the analysis does not meet the standard",
+    )
+    with time_machine.travel(datetime(2026, 3, 31, 20, tzinfo=UTC), tick=False):
+        with pytest.raises(AssessmentError, match="after the window closes"):
+            results_release(window=window, by=lead)
+    with time_machine.travel(datetime(2026, 4, 2, 9, tzinfo=UTC), tick=False):
+        assert results_release(window=window, by=lead) == 6
+        with pytest.raises(AssessmentError, match="already been released"):
+            results_release(window=window, by=lead)
+        outcomes = {o.entry.participant_id: o for o in Outcome.objects.all()}
+        assert outcomes[participants[3].pk].result == "failed"
+        assert outcomes[participants[5].pk].result == "failed"  # no response
+        assert [outcomes[p.pk].result for p in participants[:3]] == ["passed"] * 3
+        client.force_login(participants[0].user)
+        html = client.get(reverse("participant_assessment", args=[participants[0].pk])).content.decode()
+        assert (
+            "Passed" in html
+            and "teacher reference number (TRN), 3000000" in html
+            and "Teaching Regulation Agency" in html
+        )
+        client.force_login(participants[3].user)
+        html = client.get(reverse("participant_assessment", args=[participants[3].pk])).content.decode()
+        assert "Failed" in html and "Lead: the analysis does not meet the standard" in html
+
+
+def test_a_failed_assessment_uses_the_funded_place(marked_window):
+    from funding.models import FundingDecision, FundingRound
+    from funding.services import previous_funded_places
+
+    window, participants, *_ = marked_window
+    failing = participants[5]
+    FundingDecision.objects.create(
+        user=failing.user,
+        course=window.course,
+        funding_round=FundingRound.objects.get(code="2025"),
+        facts={},
+        funded=True,
+        reason="funded",
+        assessed_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    for assignment in MarkingAssignment.objects.filter(role="first"):
+        mark(assignment=assignment, by=assignment.marker, result="pass", feedback="ok")
+    with time_machine.travel(datetime(2026, 4, 2, 9, tzinfo=UTC), tick=False):
+        results_release(window=window, by=UserFactory())
+    assert previous_funded_places(user=failing.user) == [{"course": "NPQLT", "status": "failed"}]
