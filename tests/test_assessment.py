@@ -244,9 +244,11 @@ def test_moderation_release_and_outcomes(client, marked_window):
     )  # the fail + 1 of 4 passes
     moderations = list(MarkingAssignment.objects.filter(role="moderation").order_by("entry_id"))
     assert firsts[3].entry in [m.entry for m in moderations]
-    with time_machine.travel(datetime(2026, 4, 2, 9, tzinfo=UTC), tick=False):
-        with pytest.raises(AssessmentError, match="no final mark yet"):
-            results_release(window=window, by=lead)
+    with (
+        time_machine.travel(datetime(2026, 4, 2, 9, tzinfo=UTC), tick=False),
+        pytest.raises(AssessmentError, match="no final mark yet"),
+    ):
+        results_release(window=window, by=lead)
     # The moderator disagrees about the fail: a lead decides.
     for moderation in moderations:
         agree = moderation.entry == firsts[0].entry
@@ -269,9 +271,11 @@ def test_moderation_release_and_outcomes(client, marked_window):
         result="fail",
         feedback="Lead: the analysis does not meet the standard",
     )
-    with time_machine.travel(datetime(2026, 3, 31, 20, tzinfo=UTC), tick=False):
-        with pytest.raises(AssessmentError, match="after the window closes"):
-            results_release(window=window, by=lead)
+    with (
+        time_machine.travel(datetime(2026, 3, 31, 20, tzinfo=UTC), tick=False),
+        pytest.raises(AssessmentError, match="after the window closes"),
+    ):
+        results_release(window=window, by=lead)
     with time_machine.travel(datetime(2026, 4, 2, 9, tzinfo=UTC), tick=False):
         assert results_release(window=window, by=lead) == 6
         with pytest.raises(AssessmentError, match="already been released"):
