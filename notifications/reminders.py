@@ -232,6 +232,120 @@ def checkins_overdue(today: date) -> int:
     return sent
 
 
+def assessment_opening(today: date) -> int:
+    """A week before a window opens: participants on track for it (90% or more) are told."""
+    from assessment.models import AssessmentWindow
+
+    sent = 0
+    for window in AssessmentWindow.objects.filter(
+        opens_on__gt=today, opens_on__lte=today + timedelta(days=7)
+    ).select_related("course__programme"):
+        tallies = EngagementTally.objects.filter(
+            participant__course_id=window.course_id,
+            participant__status__in=Participant.LIVE_STATUSES,
+            on_track=True,
+            percent__isnull=False,
+        ).select_related("participant__user")
+        for tally in tallies:
+            participant = tally.participant
+            with transaction.atomic():
+                if notify(
+                    kind="assessment_opening",
+                    recipient=participant.user.email,
+                    user=participant.user,
+                    about=window,
+                    occurrence="7-days",
+                    title="Your NPQ assessment opens next week",
+                    template="assessment_opening",
+                    context={"window": window, "participant": participant},
+                    link=_url("participant_assessment", participant.pk),
+                ):
+                    sent += 1
+    return sent
+
+
+def assessment_closing(today: date) -> int:
+    """48 and 24 hours before a window closes: those with access who have not submitted."""
+    from assessment.models import AssessmentWindow, Entry
+
+    sent = 0
+    now = timezone.now()
+    for window in AssessmentWindow.objects.filter(
+        opens_on__lte=today, opens_on__gte=today - timedelta(days=8)
+    ):
+        left = window.closes_at - now
+        if left <= timedelta(0) or left > timedelta(hours=48):
+            continue
+        occurrence = "24h" if left <= timedelta(hours=24) else "48h"
+        entries = Entry.objects.filter(
+            window=window,
+            access__in=[Entry.Access.ENGAGEMENT, Entry.Access.GRANTED],
+            submissions__isnull=True,
+        ).select_related("participant__user", "window__course__programme")
+        for entry in entries:
+            participant = entry.participant
+            with transaction.atomic():
+                if notify(
+                    kind="assessment_closing",
+                    recipient=participant.user.email,
+                    user=participant.user,
+                    about=window,
+                    occurrence=occurrence,
+                    title=f"Your NPQ assessment closes in {occurrence.replace('h', ' hours')}",
+                    template="assessment_closing",
+                    context={"window": window, "participant": participant},
+                    link=_url("participant_assessment", participant.pk),
+                ):
+                    sent += 1
+    return sent
+
+
+def marking_due(today: date) -> int:
+    """Markers with scripts still to mark, 14 and 3 days before the marking deadline."""
+    from assessment.models import MarkingAssignment
+
+    sent = 0
+    pending = MarkingAssignment.objects.filter(
+        result="", entry__window__results_released_at__isnull=True
+    ).select_related("marker", "entry__window__course__programme")
+    by_marker: dict[tuple[int, int], list] = {}
+    for assignment in pending:
+        by_marker.setdefault((assignment.marker_id, assignment.entry.window_id), []).append(assignment)
+    for assignments in by_marker.values():
+        window, marker = assignments[0].entry.window, assignments[0].marker
+        days_left = (window.marking_due_on - today).days
+        due = [d for d in (14, 3) if days_left <= d]
+        if not due or days_left < 0:
+            continue
+        with transaction.atomic():
+            if notify(
+                kind="marking_due",
+                recipient=marker.email,
+                user=marker,
+                about=window,
+                occurrence=f"{due[-1]}-days",
+                title=f"{len(assignments)} NPQ scripts to mark by {window.marking_due_on:%-d %B %Y}",
+                template="marking_due",
+                context={"window": window, "count": len(assignments)},
+                link=_url("marking_list"),
+            ):
+                sent += 1
+    return sent
+
+
+def assessment_entries(today: date) -> int:
+    """When a window opens, make its entries (engagement as it stands that day)."""
+    from assessment.models import AssessmentWindow
+    from assessment.services import window_open_entries
+
+    made = 0
+    for window in AssessmentWindow.objects.filter(
+        opens_on__lte=today, opens_on__gte=today - timedelta(days=8)
+    ):
+        made += window_open_entries(window=window)
+    return made
+
+
 def resend_stuck(today: date) -> int:
     from .services import requeue_stuck
 
@@ -245,4 +359,8 @@ JOBS = {
     "engagement_at_risk": engagement_at_risk,
     "checkins_overdue": checkins_overdue,
     "resend_stuck": resend_stuck,
+    "assessment_entries": assessment_entries,
+    "assessment_opening": assessment_opening,
+    "assessment_closing": assessment_closing,
+    "marking_due": marking_due,
 }

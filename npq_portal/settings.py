@@ -251,6 +251,26 @@ CELERY_BEAT_SCHEDULE = {
         "args": ["checkins_overdue"],
         "schedule": crontab(day_of_week="mon", hour=7, minute=30),
     },
+    "assessment-entries": {
+        "task": "notifications.tasks.run_scheduled_job",
+        "args": ["assessment_entries"],
+        "schedule": crontab(hour=0, minute=5),
+    },
+    "assessment-opening": {
+        "task": "notifications.tasks.run_scheduled_job",
+        "args": ["assessment_opening"],
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "assessment-closing": {
+        "task": "notifications.tasks.run_scheduled_job",
+        "args": ["assessment_closing"],
+        "schedule": crontab(minute=0),
+    },
+    "marking-due": {
+        "task": "notifications.tasks.run_scheduled_job",
+        "args": ["marking_due"],
+        "schedule": crontab(hour=8, minute=15),
+    },
     "resend-stuck-notifications": {
         "task": "notifications.tasks.run_scheduled_job",
         "args": ["resend_stuck"],
