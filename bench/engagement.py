@@ -199,12 +199,10 @@ def run_app_tally() -> dict:
 
 
 def run_hand_written() -> float:
-    from django.db import connection
+    from django.conf import settings
+    from django.db import connection, transaction
 
     from programmes.engagement import _start_of_next_day
-
-    from django.conf import settings
-    from django.db import transaction
 
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
