@@ -316,3 +316,34 @@ def test_a_failed_assessment_uses_the_funded_place(marked_window):
     with time_machine.travel(datetime(2026, 4, 2, 9, tzinfo=UTC), tick=False):
         results_release(window=window, by=UserFactory())
     assert previous_funded_places(user=failing.user) == [{"course": "NPQLT", "status": "failed"}]
+
+
+def test_staff_grant_access_extend_and_see_overdue_marking_in_admin(client, window):
+    from tests.factories import HubStaffFactory
+
+    group = window.course.groups.first()
+    behind = with_engagement(ParticipantFactory(group=group), 50)
+    entry = entry_for(participant=behind, now=window.opens_at)
+    sam = HubStaffFactory(hub=window.course.cohort.hub)
+    client.force_login(sam)
+    url = reverse("admin:assessment_entry_change", args=[entry.pk])
+    client.post(
+        url,
+        {
+            "grant_reason": "Long-term illness, evidence seen",
+            "extend_to": "2026-04-14",
+            "extension_reason_text": "Hospital stay",
+            "new_headteacher": "",
+        },
+    )
+    entry.refresh_from_db()
+    assert entry.access == "granted" and entry.access_granted_by == sam
+    assert entry.extended_until.date() == date(2026, 4, 14)
+    with time_machine.travel(datetime(2027, 1, 2, 9, tzinfo=UTC), tick=False):
+        client.force_login(sam)
+        page = client.get(reverse("admin:assessment_window_manage", args=[window.pk])).content.decode()
+    assert 'id="overdue"' in page  # marking was due three months after delivery
+    other = HubStaffFactory(hub=CourseFactory().cohort.hub)
+    client.force_login(other)
+    assert client.get(reverse("admin:assessment_window_manage", args=[window.pk])).status_code == 404
+    assert client.get(url).status_code == 302  # not found for another hub

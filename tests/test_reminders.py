@@ -308,3 +308,60 @@ def test_two_workers_running_the_same_job_at_once_send_each_reminder_once(celery
     assert sum(sent) == 5  # between them, each endorser is chased once
     assert Notification.objects.filter(kind="endorsement_chaser").count() == 5
     assert JobRun.objects.filter(job="endorsement_chasers").count() == 2
+
+
+def test_the_notify_backend_sends_each_message_through_one_template(settings):
+    from django.core.mail import EmailMessage
+
+    from notifications.backends import NotifyEmailBackend
+
+    settings.NOTIFY_TEMPLATE_ID = "template-123"
+    sent = []
+
+    class FakeNotify:
+        def send_email_notification(self, **kwargs):
+            sent.append(kwargs)
+
+    backend = NotifyEmailBackend(client=FakeNotify())
+    message = EmailMessage(
+        "Hello",
+        "Body text",
+        to=["a@school.example", "b@school.example"],
+        headers={"X-NPQ-Reference": "NTF-000007"},
+    )
+    assert backend.send_messages([message]) == 2
+    assert sent[0] == {
+        "email_address": "a@school.example",
+        "template_id": "template-123",
+        "personalisation": {"subject": "Hello", "body": "Body text"},
+        "reference": "NTF-000007",
+    }
+
+
+def test_with_a_notify_key_the_portal_uses_notify():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "--no-imports",
+            "-c",
+            "from django.conf import settings; print(settings.EMAIL_BACKEND)",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_ENV": "local",
+            "NOTIFY_API_KEY": "key-1",
+            "NOTIFY_TEMPLATE_ID": "t",
+        },
+    )
+    assert result.stdout.strip() == "notifications.backends.NotifyEmailBackend", result.stderr
