@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 
 from funding import checker
-from funding.eligibility import SCHOOL_NURSERIES, SCHOOL_SETTINGS, decide, parse_facts
+from funding.eligibility import decide, parse_facts
 from npq_portal import journey
 from programmes.models import Course
 
@@ -75,26 +75,8 @@ def next_step(answers: dict[str, Any]) -> str:
     """The first question not yet answered on this applicant's route, or ``check``."""
     if "in_england" not in answers:
         return "in-england"
-    if "work_setting" not in answers:
-        return "work-setting"
-    setting = answers["work_setting"]
-    if setting == "early_years":
-        if "kind_of_nursery" not in answers:
-            return "kind-of-nursery"
-        if answers["kind_of_nursery"] in SCHOOL_NURSERIES:
-            setting = "school"
-        elif "ofsted_urn" not in answers:
-            return "ofsted"
-    if setting in SCHOOL_SETTINGS and "urn" not in answers:
-        return "workplace"
-    if setting == "another_setting":
-        if "employment_type" not in answers:
-            return "employment"
-        if (
-            answers["employment_type"] == "lead_mentor_for_accredited_itt_provider"
-            and "itt_provider" not in answers
-        ):
-            return "itt-provider"
+    if step := checker.workplace_step(answers):
+        return step
     for step, name in (("role", "role"), ("course", "course")):
         if name not in answers:
             return step

@@ -199,7 +199,6 @@ def run_app_tally() -> dict:
 
 
 def run_hand_written() -> float:
-    from django.conf import settings
     from django.db import connection, transaction
 
     from programmes.engagement import _start_of_next_day

@@ -238,14 +238,9 @@ STEPS: dict[str, tuple[type[forms.Form], str]] = {
 }
 
 
-def next_step(answers: dict[str, Any]) -> str:
-    """The first question not yet answered on this applicant's route, or ``result``."""
-    if "course" not in answers:
-        return "course"
-    if "in_england" not in answers:
-        return "in-england"
-    if answers["in_england"] == "no":
-        return "result"
+def workplace_step(answers: dict[str, Any]) -> str | None:
+    """The next question about where the person works, or None once that is answered.
+    Shared by the funding checker and the application form."""
     if "work_setting" not in answers:
         return "work-setting"
     setting = answers["work_setting"]
@@ -266,6 +261,19 @@ def next_step(answers: dict[str, Any]) -> str:
             and "itt_provider" not in answers
         ):
             return "itt-provider"
+    return None
+
+
+def next_step(answers: dict[str, Any]) -> str:
+    """The first question not yet answered on this applicant's route, or ``result``."""
+    if "course" not in answers:
+        return "course"
+    if "in_england" not in answers:
+        return "in-england"
+    if answers["in_england"] == "no":
+        return "result"
+    if step := workplace_step(answers):
+        return step
     if answers["course"] == "EHCO":
         if "headteacher" not in answers:
             return "headteacher"

@@ -326,7 +326,6 @@ APPLICATION_COMPLETION_DAYS = env.int("APPLICATION_COMPLETION_DAYS", default=5)
 ENDORSEMENT_LINK_DAYS = env.int("ENDORSEMENT_LINK_DAYS", default=14)
 # Engagement: seconds to wait after a register save or import before re-tallying the course.
 TALLY_DEBOUNCE_SECONDS = env.int("TALLY_DEBOUNCE_SECONDS", default=30)
-TALLY_WORK_MEM = env.str("TALLY_WORK_MEM", default="64MB")  # PostgreSQL work_mem for the tally statement
 # Assessment: largest upload, and the share of passes a moderator second-marks (all fails are).
 ASSESSMENT_MAX_UPLOAD_MB = env.int("ASSESSMENT_MAX_UPLOAD_MB", default=10)
 ASSESSMENT_MODERATION_PASS_SHARE = env.float("ASSESSMENT_MODERATION_PASS_SHARE", default=0.1)

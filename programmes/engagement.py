@@ -136,9 +136,6 @@ def _serialise_per_course(course_ids: list[int]) -> None:
                 "SELECT count(pg_advisory_xact_lock(%s, id)) FROM (SELECT unnest(%s::int[]) AS id ORDER BY 1) ids",
                 [TALLY_LOCK_SPACE, course_ids],
             )
-            # Room for the aggregate in memory, so that time grows with the marks, not faster
-            # (PostgreSQL's default of 4 MB spills to disk at 100,000 participants).
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.TALLY_WORK_MEM])
 
 
 def schedule_tally(*, course_id: int) -> None:
