@@ -205,9 +205,6 @@ def run_hand_written() -> float:
 
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('work_mem', %s, true)", [settings.TALLY_WORK_MEM]
-        )  # as the tally has
         cursor.execute(HAND_WRITTEN, {"today": TODAY, "tomorrow": _start_of_next_day(TODAY)})
     return time.perf_counter() - started
 
