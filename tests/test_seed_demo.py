@@ -21,6 +21,7 @@ def test_seed_demo_creates_a_hub_with_cohorts_groups_participants_and_role_accou
         assert email in out
     assert "password: npq-demo-2026" in out
     # Hana's pending endorsement link is printed, and works for her.
+    assert out.count("Endorsement request emailed to") == 1  # only the one still waiting
     link = re.search(
         r"Endorsement request emailed to hana@demo.npq-portal.test: \S+(/endorse/\S+/)", out
     ).group(1)
