@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -133,4 +133,31 @@ def marking_script(request: HttpRequest, assignment_id: int) -> HttpResponse:
             "submission": latest_submission(assignment.entry),
             "form": form,
         },
+    )
+
+
+@login_required
+def case_study_file(request: HttpRequest, pk: int) -> FileResponse:
+    """The case study file, for a participant with access once the window is open (never a public URL)."""
+    participant = own_enrolment(request, pk)
+    entry = entry_for(participant=participant)
+    if entry is None or not entry.may_submit or not entry.window.case_study_file:
+        raise Http404
+    return FileResponse(
+        entry.window.case_study_file.open("rb"),
+        as_attachment=True,
+        filename=entry.window.case_study_file.name.rsplit("/", 1)[-1],
+    )
+
+
+@login_required
+def response_file(request: HttpRequest, assignment_id: int) -> FileResponse:
+    """A script's uploaded response, for the marker it was given to only."""
+    assignment = get_object_or_404(MarkingAssignment, pk=assignment_id, marker=request.user)
+    submission = latest_submission(assignment.entry)
+    if submission is None or not submission.file:
+        raise Http404
+    extension = submission.file.name.rsplit(".", 1)[-1] if "." in submission.file.name else "bin"
+    return FileResponse(
+        submission.file.open("rb"), as_attachment=True, filename=f"script-{assignment.entry_id}.{extension}"
     )

@@ -31,6 +31,12 @@ urlpatterns = [
     ),
     path("marking/", assessment_views.marking_list, name="marking_list"),
     path("marking/<int:assignment_id>/", assessment_views.marking_script, name="marking_script"),
+    path(
+        "marking/<int:assignment_id>/response", assessment_views.response_file, name="marking_response_file"
+    ),
+    path(
+        "enrolments/<int:pk>/assessment/case-study", assessment_views.case_study_file, name="case_study_file"
+    ),
     path("calendar/", programme_views.calendar_page, name="calendar"),
     path("calendar/new-address", programme_views.calendar_rotate, name="calendar_rotate"),
     path("calendar/<str:token>.ics", programme_views.calendar_feed, name="calendar_feed"),

@@ -347,3 +347,33 @@ def test_staff_grant_access_extend_and_see_overdue_marking_in_admin(client, wind
     client.force_login(other)
     assert client.get(reverse("admin:assessment_window_manage", args=[window.pk])).status_code == 404
     assert client.get(url).status_code == 302  # not found for another hub
+
+
+def test_files_are_served_only_to_those_allowed(client, window, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    window.case_study_file = SimpleUploadedFile("case-study.pdf", b"%PDF-1.4 case study")
+    window.save()
+    group = window.course.groups.first()
+    allowed = with_engagement(ParticipantFactory(group=group), 95)
+    barred = with_engagement(ParticipantFactory(group=group), 40)
+    opening = datetime(2026, 3, 24, 9, tzinfo=UTC)
+    entry = entry_for(participant=allowed, now=opening)
+    entry_for(participant=barred, now=opening)
+    submission_create(entry=entry, upload=SimpleUploadedFile("mine.docx", docx(words(50))), now=opening)
+    with time_machine.travel(opening, tick=False):
+        client.force_login(allowed.user)
+        response = client.get(reverse("case_study_file", args=[allowed.pk]))
+        assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+        client.force_login(barred.user)
+        assert client.get(reverse("case_study_file", args=[barred.pk])).status_code == 404
+        assert client.get(reverse("case_study_file", args=[allowed.pk])).status_code == 404
+    marker, other = (HubMembershipFactory(hub=window.course.cohort.hub).user for _ in range(2))
+    markers_assign(window=window, markers=[marker])
+    assignment = MarkingAssignment.objects.get()
+    client.force_login(marker)
+    response = client.get(reverse("marking_response_file", args=[assignment.pk]))
+    assert response.status_code == 200 and response["Content-Disposition"].endswith(
+        f'script-{entry.pk}.docx"'
+    )
+    client.force_login(other)
+    assert client.get(reverse("marking_response_file", args=[assignment.pk])).status_code == 404
