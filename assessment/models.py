@@ -19,7 +19,9 @@ class AssessmentWindow(models.Model):
     course = models.OneToOneField(
         "programmes.Course", on_delete=models.CASCADE, related_name="assessment_window"
     )
-    opens_on = models.DateField(help_text="By default the end of delivery. The window lasts 8 calendar days.")
+    opens_on = models.DateField(
+        blank=True, help_text="Leave empty for the end of delivery. The window lasts 8 calendar days."
+    )
     case_study_title = models.CharField(max_length=200, blank=True)
     case_study_text = models.TextField(blank=True)
     case_study_file = models.FileField(upload_to="case-studies/", blank=True)

@@ -377,3 +377,16 @@ def test_files_are_served_only_to_those_allowed(client, window, settings, tmp_pa
     )
     client.force_login(other)
     assert client.get(reverse("marking_response_file", args=[assignment.pk])).status_code == 404
+
+
+def test_a_window_added_in_admin_opens_at_the_end_of_delivery_by_default(client):
+    from tests.factories import HubStaffFactory
+
+    course = CourseFactory()
+    client.force_login(HubStaffFactory(hub=course.cohort.hub))
+    response = client.post(
+        reverse("admin:assessment_assessmentwindow_add"),
+        {"course": course.pk, "opens_on": "", "case_study_title": "", "case_study_text": "Case"},
+    )
+    assert response.status_code == 302
+    assert course.assessment_window.opens_on == course.delivery_end
