@@ -37,29 +37,36 @@ def endorsement_requested(endorsement: Endorsement, token: str) -> None:
 
 
 def endorsement_decided(endorsement: Endorsement) -> None:
+    """Told once, and kept with the applicant's other messages (notifications app)."""
+    from notifications.services import notify
+
     application = endorsement.application
-    _send(
-        to=application.user.email,
-        subject="Your NPQ application has been "
-        + ("endorsed" if endorsement.decision == "endorsed" else "declined"),
+    what = "change of employer" if endorsement.kind == Endorsement.Kind.CHANGE_OF_EMPLOYER else "application"
+    verb = "endorsed" if endorsement.decision == Endorsement.Decision.ENDORSED else "declined"
+    notify(
+        kind="endorsement_decided",
+        recipient=application.user.email,
+        user=application.user,
+        about=endorsement,
+        occurrence="decided",
+        title=f"Your NPQ {what} has been {verb}",
         template="endorsement_decided",
-        context={
-            "endorsement": endorsement,
-            "application": application,
-            "link": settings.SITE_URL + reverse("home"),
-            "reference": f"NPQ-{application.pk:06d}",
-        },
+        context={"endorsement": endorsement, "application": application},
+        link=settings.SITE_URL + reverse("application_detail", args=[application.pk]),
     )
 
 
 def application_decided(application: Application) -> None:
-    _send(
-        to=application.user.email,
-        subject=f"Your NPQ application: {application.get_status_display().lower()}",
+    from notifications.services import notify
+
+    notify(
+        kind="application_decided",
+        recipient=application.user.email,
+        user=application.user,
+        about=application,
+        occurrence=application.status,
+        title=f"Your NPQ application: {application.get_status_display().lower()}",
         template="application_decided",
-        context={
-            "application": application,
-            "link": settings.SITE_URL + reverse("home"),
-            "reference": f"NPQ-{application.pk:06d}",
-        },
+        context={"application": application},
+        link=settings.SITE_URL + reverse("application_detail", args=[application.pk]),
     )

@@ -334,3 +334,25 @@ def test_every_allowed_transition_is_recorded_with_who_and_when(start, target):
         at,
         "because",
     )
+
+
+def test_decisions_are_sent_once_and_kept_with_the_applicants_messages(
+    client, django_capture_on_commit_callbacks
+):
+    from applications.emails import application_decided
+    from notifications.models import Notification
+
+    course = CourseFactory()
+    GroupFactory(course=course)
+    application = endorsed(django_capture_on_commit_callbacks, course=course)
+    with django_capture_on_commit_callbacks(execute=True):
+        application_accept(application=application, by=UserFactory())
+    application.refresh_from_db()
+    sent = len(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        application_decided(application)  # a redelivered task, say
+    assert len(mail.outbox) == sent
+    assert Notification.objects.filter(kind="application_decided", occurrence="accepted").count() == 1
+    client.force_login(application.user)
+    html = client.get(reverse("my_notifications")).content.decode()
+    assert "Your NPQ application: accepted" in html
