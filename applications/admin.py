@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -12,12 +11,12 @@ from django.urls import path, reverse
 
 from programmes.admin import HubScopedAdmin, export_as_csv, scoped_filter
 from programmes.models import Group
-from programmes.selectors import administered_hub_ids, register_scope, visible_to
+from programmes.selectors import register_scope, visible_to
 
 from .models import Application, Endorsement, Transition
 from .services import ApplicationError, application_accept, application_reject, application_waitlist
 
-register_scope(Application, lambda user: Q(cohort__hub__in=administered_hub_ids(user)))
+register_scope(Application, hub_path="cohort__hub")
 
 
 class TransitionInline(admin.TabularInline):

@@ -253,6 +253,15 @@ def endorsement_for_token(token: str) -> Endorsement:
         raise EndorsementLinkError("This link has already been used.")
     if timezone.now() >= endorsement.expires_at:
         raise EndorsementLinkError("This link has expired.")
+    application = endorsement.application
+    if endorsement.kind == Endorsement.Kind.APPLICATION and application.status != S.AWAITING_ENDORSEMENT:
+        raise EndorsementLinkError(
+            f"This application is no longer waiting for endorsement ({application.get_status_display().lower()})."
+        )
+    if endorsement.kind == Endorsement.Kind.CHANGE_OF_EMPLOYER and (
+        application.participant is None or application.participant.status not in Participant.LIVE_STATUSES
+    ):
+        raise EndorsementLinkError("This person is no longer on the course.")
     return endorsement
 
 
@@ -430,11 +439,14 @@ def employment_change_request(
     starts_on=None,
 ) -> Employment:
     """An enrolled participant asks to continue at a new employer; the new head must endorse."""
-    application = Application.objects.filter(participant=participant).first()
+    application = Application.objects.select_for_update(of=("self",)).filter(participant=participant).first()
     if application is None or participant.status not in Participant.LIVE_STATUSES:
         raise ApplicationError("Only an enrolled participant can ask to continue at a new employer.")
     if Employment.objects.filter(
-        application=application, confirmed=False, endorsements__used_at__isnull=True
+        application=application,
+        confirmed=False,
+        endorsements__used_at__isnull=True,
+        endorsements__expires_at__gt=timezone.now(),  # an unanswered request lapses with its link
     ).exists():
         raise ApplicationError("You have already asked to continue at a new employer; wait for their answer.")
     employment = Employment.objects.create(

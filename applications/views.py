@@ -251,7 +251,10 @@ def endorsement(request: HttpRequest, token: str) -> HttpResponse:
             return render(
                 request, "applications/endorsement_unavailable.html", {"message": str(exc)}, status=404
             )
-        return render(request, "applications/endorsement_done.html", {"endorsement": decided})
+        except ApplicationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return render(request, "applications/endorsement_done.html", {"endorsement": decided})
     application = request_.application
     return render(
         request,

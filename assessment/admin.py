@@ -15,7 +15,7 @@ from django.utils.html import format_html
 
 from accounts.models import User
 from programmes.admin import HubScopedAdmin
-from programmes.selectors import administered_hub_ids, register_scope
+from programmes.selectors import register_scope
 
 from .models import LONDON, AssessmentWindow, Entry, MarkingAssignment
 from .services import (
@@ -29,8 +29,8 @@ from .services import (
     window_open_entries,
 )
 
-register_scope(AssessmentWindow, lambda user: Q(course__cohort__hub__in=administered_hub_ids(user)))
-register_scope(Entry, lambda user: Q(window__course__cohort__hub__in=administered_hub_ids(user)))
+register_scope(AssessmentWindow, hub_path="course__cohort__hub")
+register_scope(Entry, hub_path="window__course__cohort__hub")
 
 
 class StaffChoiceForm(forms.Form):

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from programmes.selectors import administered_hub_ids, register_scope
+from programmes.selectors import register_scope
 
 from .models import FundingDecision, FundingReview
 
 # Hub administrators see the decisions of their hub's courses; facilitators see none.
-register_scope(FundingDecision, lambda user: Q(course__cohort__hub__in=administered_hub_ids(user)))
-register_scope(FundingReview, lambda user: Q(decision__course__cohort__hub__in=administered_hub_ids(user)))
+register_scope(FundingDecision, hub_path="course__cohort__hub")
+register_scope(FundingReview, hub_path="decision__course__cohort__hub")
 
 
 @dataclass

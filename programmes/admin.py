@@ -11,8 +11,11 @@ from collections.abc import Sequence
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -32,7 +35,7 @@ from .models import (
     Participant,
     Programme,
 )
-from .selectors import SCOPES, visible_to
+from .selectors import HUB_PATHS, administered, may_change, visible_to
 from .services import (
     EnrolmentError,
     hub_membership_add,
@@ -94,20 +97,42 @@ class HubScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return visible_to(super().get_queryset(request), request.user)
 
+    # Seeing a row (as a facilitator) is not changing it: writes need the row's hub administered.
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_change(obj, request.user))
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or may_change(obj, request.user))
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model in SCOPES:
-            kwargs["queryset"] = visible_to(db_field.related_model._default_manager.all(), request.user)
+        if db_field.related_model in HUB_PATHS:
+            # Forms write: offer only rows of the hubs the user administers.
+            kwargs["queryset"] = administered(db_field.related_model._default_manager.all(), request.user)
         elif db_field.related_model is User and not request.user.is_superuser:
-            kwargs["queryset"] = User.objects.all()
+            kwargs["queryset"] = User.objects.none()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.related_model is User and not request.user.is_superuser:
-            # Only staff of the user's own hubs can be chosen as facilitators.
+            # Only staff of the hubs the user administers can be chosen as facilitators.
             kwargs["queryset"] = User.objects.filter(
-                hub_memberships__hub__in=visible_to(Hub.objects.all(), request.user)
+                hub_memberships__hub__in=administered(Hub.objects.all(), request.user)
             ).distinct()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    # django-simple-history's pages look rows up by id themselves: keep them in scope, and
+    # never revert from them (a revert would bypass the services and their counters).
+    def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        get_object_or_404(self.get_queryset(request), pk=unquote(object_id))
+        return super().history_view(request, object_id, extra_context=extra_context)
+
+    def history_form_view(self, request: HttpRequest, object_id: str, version_id: str, extra_context=None):
+        get_object_or_404(self.get_queryset(request), pk=unquote(object_id))
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context=extra_context)
 
     def get_actions(self, request: HttpRequest):
         actions = super().get_actions(request)
@@ -324,6 +349,10 @@ class GroupAdmin(HubScopedAdmin):
         ("Capacity", "capacity"),
         ("Enrolled", "enrolled"),
     )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a group with people in it to another course would strand them.
+        return ("course",) if obj is not None else ()
 
     def save_formset(self, request, form, formset, change):
         # A group's activities belong to its course.

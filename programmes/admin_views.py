@@ -80,7 +80,7 @@ class RegisterView(AdminPageMixin, FormView):
         )
         if not request.user.has_perm("programmes.change_attendance"):
             raise PermissionDenied
-        self.roster = list(register_roster(activity=self.activity))
+        self.roster = list(register_roster(activity=self.activity, user=request.user))
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self) -> dict[str, Any]:
@@ -101,7 +101,12 @@ class RegisterView(AdminPageMixin, FormView):
 
     def form_valid(self, form: RegisterForm) -> HttpResponse:
         try:
-            saved = register_save(activity=self.activity, marks=form.marks(), by=self.request.user)
+            saved = register_save(
+                activity=self.activity,
+                marks=form.marks(),
+                by=self.request.user,
+                roster={p.pk for p in self.roster},
+            )
         except EnrolmentError as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form)
@@ -243,7 +248,9 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
             self.model_admin.get_queryset(self.request).select_related("programme", "cohort"),
             pk=kwargs["course_id"],
         )
-        data = course_engagement(course=course)
+        data = course_engagement(
+            course=course, participants=visible_to(Participant.objects.all(), self.request.user)
+        )
         charts = [(name, _bars(counts)) for name, counts in data["groups"]]
         return {
             **super().get_context_data(**kwargs),

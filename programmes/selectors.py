@@ -47,57 +47,84 @@ def facilitated_group_ids(user: User) -> QuerySet:
     return Group.objects.filter(facilitators=user).values("pk")
 
 
-def _scope(user: User, *, hub: str, group: str) -> Q:
-    """Rows of the hubs ``user`` administers, or linked through ``group`` to their groups."""
-    return Q(**{f"{hub}__in": administered_hub_ids(user)}) | Q(
-        **{f"{group}__in": facilitated_group_ids(user)}
-    )
-
-
 def _courses_with_user_groups(user: User) -> QuerySet:
     return Group.objects.filter(facilitators=user).values("course_id")
 
 
-SCOPES: dict[type[Model], Callable[[User], Q]] = {
-    Hub: lambda user: Q(pk__in=HubMembership.objects.filter(user=user).values("hub_id")),
-    Cohort: lambda user: (
-        Q(hub__in=administered_hub_ids(user))
-        | Q(pk__in=Course.objects.filter(pk__in=_courses_with_user_groups(user)).values("cohort_id"))
+# The path from each model to its hub: hub administrators see and change these rows.
+HUB_PATHS: dict[type[Model], str] = {
+    Hub: "pk",
+    Cohort: "hub",
+    Course: "cohort__hub",
+    Group: "course__cohort__hub",
+    Participant: "course__cohort__hub",
+    Activity: "course__cohort__hub",
+    Attendance: "activity__course__cohort__hub",
+    HubMembership: "hub",
+}
+
+# What a facilitator sees besides (read only, whatever their roles elsewhere).
+FACILITATOR_SCOPES: dict[type[Model], Callable[[User], Q]] = {
+    Hub: lambda user: Q(pk__in=Group.objects.filter(facilitators=user).values("course__cohort__hub")),
+    Cohort: lambda user: Q(
+        pk__in=Course.objects.filter(pk__in=_courses_with_user_groups(user)).values("cohort_id")
     ),
-    Course: lambda user: (
-        Q(cohort__hub__in=administered_hub_ids(user)) | Q(pk__in=_courses_with_user_groups(user))
-    ),
-    Group: lambda user: _scope(user, hub="course__cohort__hub", group="pk"),
-    Participant: lambda user: _scope(user, hub="course__cohort__hub", group="group"),
+    Course: lambda user: Q(pk__in=_courses_with_user_groups(user)),
+    Group: lambda user: Q(pk__in=facilitated_group_ids(user)),
+    Participant: lambda user: Q(group__in=facilitated_group_ids(user)),
     Activity: lambda user: (
-        _scope(user, hub="course__cohort__hub", group="group")
+        Q(group__in=facilitated_group_ids(user))
         | Q(group__isnull=True, course__in=_courses_with_user_groups(user))
     ),
-    Attendance: lambda user: _scope(user, hub="activity__course__cohort__hub", group="participant__group"),
-    HubMembership: lambda user: Q(hub__in=administered_hub_ids(user)),
+    Attendance: lambda user: Q(participant__group__in=facilitated_group_ids(user)),
 }
 
 
-def register_scope(model: type[Model], scope: Callable[[User], Q]) -> None:
-    """Let another app say who sees which rows of its model (e.g. funding decisions)."""
-    SCOPES[model] = scope
+def register_scope(
+    model: type[Model], *, hub_path: str, facilitator: Callable[[User], Q] | None = None
+) -> None:
+    """Let another app say how its model reaches a hub (e.g. funding decisions)."""
+    HUB_PATHS[model] = hub_path
+    if facilitator is not None:
+        FACILITATOR_SCOPES[model] = facilitator
+
+
+def administered(queryset: QuerySet, user: User) -> QuerySet:
+    """The rows of the hubs ``user`` administers: the ones they may change."""
+    if user.is_superuser:
+        return queryset
+    path = HUB_PATHS.get(queryset.model)
+    if path is None:
+        return queryset.none()
+    return queryset.filter(**{f"{path}__in": administered_hub_ids(user)})
 
 
 def visible_to(queryset: QuerySet, user: User) -> QuerySet:
-    """Limit ``queryset`` to the rows ``user`` may see. Unknown models show nothing to staff."""
+    """The rows ``user`` may see: their hubs' as administrator, their groups' as facilitator."""
     if user.is_superuser:
         return queryset
-    scope = SCOPES.get(queryset.model)
-    if scope is None:
+    path = HUB_PATHS.get(queryset.model)
+    if path is None:
         return queryset.none()
-    return queryset.filter(scope(user))
+    scope = Q(**{f"{path}__in": administered_hub_ids(user)})
+    facilitator = FACILITATOR_SCOPES.get(queryset.model)
+    if facilitator is not None:
+        scope |= facilitator(user)
+    return queryset.filter(scope)
 
 
-def register_roster(*, activity: Activity) -> QuerySet[Participant]:
-    """Who is on the register of ``activity``: its group's, or its course's, live participants."""
+def may_change(obj: Model, user: User) -> bool:
+    return administered(type(obj)._default_manager.filter(pk=obj.pk), user).exists()
+
+
+def register_roster(*, activity: Activity, user: User | None = None) -> QuerySet[Participant]:
+    """Who is on the register of ``activity``: its group's, or its course's, live participants
+    (only those ``user`` may see: a facilitator marks their own groups)."""
     participants = Participant.objects.filter(
         course_id=activity.course_id, status__in=Participant.LIVE_STATUSES
     )
+    if user is not None:
+        participants = visible_to(participants, user)
     if activity.group_id:
         participants = participants.filter(group_id=activity.group_id)
     return participants.select_related("user", "group").order_by("user__full_name", "user__email")
@@ -119,14 +146,17 @@ def calendar_activities(*, user: User, since: date | None = None) -> QuerySet[Ac
     return activities.select_related("course__programme", "course__cohort__hub", "group").distinct()
 
 
-def course_engagement(*, course) -> dict:
-    """For staff: tallies of a course's live participants, the at-risk ones, and each group's spread."""
+def course_engagement(*, course, participants: QuerySet[Participant]) -> dict:
+    """For staff: tallies of the course's live ``participants`` (those they may see), the at-risk
+    ones, and each group's spread."""
     from .engagement import distribution
     from .models import EngagementTally
 
     tallies = list(
         EngagementTally.objects.filter(
-            participant__course=course, participant__status__in=Participant.LIVE_STATUSES
+            participant__course=course,
+            participant__status__in=Participant.LIVE_STATUSES,
+            participant__in=participants,
         )
         .select_related("participant__user", "participant__group")
         .order_by("percent", "participant__user__email")

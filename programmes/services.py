@@ -272,7 +272,9 @@ REGISTER_MARKS = (Attendance.Status.ATTENDED, Attendance.Status.ABSENT, Attendan
 
 
 @transaction.atomic
-def register_save(*, activity: Activity, marks: Mapping[int, str], by: User) -> int:
+def register_save(
+    *, activity: Activity, marks: Mapping[int, str], by: User, roster: set[int] | None = None
+) -> int:
     """Save the register of ``activity``: participant id -> attended / absent / excused.
 
     All or nothing: one unknown participant or mark and no row is written. Saving again
@@ -280,7 +282,8 @@ def register_save(*, activity: Activity, marks: Mapping[int, str], by: User) -> 
     """
     from .selectors import register_roster
 
-    roster = set(register_roster(activity=activity).values_list("pk", flat=True))
+    everyone = set(register_roster(activity=activity).values_list("pk", flat=True))
+    roster = everyone if roster is None else roster & everyone
     unknown = set(marks) - roster
     if unknown:
         raise EnrolmentError("Some participants are not on this register; reload the page and try again.")
