@@ -90,6 +90,10 @@ class Application(models.Model):
                 condition=Q(status="waitlisted", waitlist_position__isnull=False) | ~Q(status="waitlisted"),
                 name="waitlisted_application_has_position",
             ),
+            # Two clicks on "Continue" must not start two drafts.
+            models.UniqueConstraint(
+                fields=["user", "cohort"], condition=Q(status="draft"), name="one_draft_per_cohort"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -90,7 +90,11 @@ def application_start(*, user: User, cohort: Cohort) -> Application:
     draft = Application.objects.filter(user=user, cohort=cohort, status=S.DRAFT).first()
     if draft:
         return draft
-    return Application.objects.create(user=user, cohort=cohort, started_at=timezone.now())
+    try:
+        with transaction.atomic():
+            return Application.objects.create(user=user, cohort=cohort, started_at=timezone.now())
+    except IntegrityError:  # the same person's other click made it a moment ago
+        return Application.objects.get(user=user, cohort=cohort, status=S.DRAFT)
 
 
 @transaction.atomic

@@ -126,8 +126,10 @@ def sync_staff_access(*, user: User) -> None:
             user.groups.add(group)
         else:
             user.groups.remove(group)
-    if wanted and not user.is_staff:
-        user.is_staff = True
+    # Admin access follows the roles (superusers keep theirs).
+    staff = bool(wanted) or user.is_superuser
+    if user.is_staff != staff:
+        user.is_staff = staff
         user.save(update_fields=["is_staff"])
 
 

@@ -183,3 +183,25 @@ def test_a_group_cannot_be_moved_to_another_course(client):
     form = client.get(reverse("admin:programmes_group_change", args=[group.pk])).context["adminform"].form
     assert "course" not in form.fields
     assert other_course.pk
+
+
+def test_one_draft_per_cohort_and_staff_access_follows_roles():
+    from django.db import IntegrityError, transaction
+
+    from applications.services import application_start
+    from programmes.services import hub_membership_add, hub_membership_remove
+
+    user = UserFactory()
+    cohort = CohortFactory(
+        registration_opens_on=timezone.localdate(), registration_closes_on=timezone.localdate()
+    )
+    first = application_start(user=user, cohort=cohort)
+    assert application_start(user=user, cohort=cohort) == first
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Application.objects.create(user=user, cohort=cohort, started_at=timezone.now())
+    membership = hub_membership_add(hub=cohort.hub, user=user, role=HubMembership.Role.HUB_ADMIN)
+    user.refresh_from_db()
+    assert user.is_staff
+    hub_membership_remove(membership=membership)
+    user.refresh_from_db()
+    assert not user.is_staff and not user.groups.exists()
