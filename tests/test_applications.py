@@ -260,8 +260,8 @@ def test_accepting_rejects_the_users_other_applications_for_the_same_npq_and_int
     different_npq = ApplicationFactory(
         user=application.user,
         course=CourseFactory(
-            cohort=other_hub_course.cohort,
-            programme=__import__("programmes.models").models.Programme.objects.get(code="NPQSL"),
+            cohort=CohortFactory(identifier=course.cohort.identifier),  # a third hub, same intake
+            programme=Programme.objects.get(code="NPQSL"),
         ),
     )
     application_accept(application=application, by=UserFactory())
