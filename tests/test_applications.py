@@ -25,7 +25,7 @@ from applications.services import (
     transition,
 )
 from funding.models import Institution
-from programmes.models import Participant
+from programmes.models import Participant, Programme
 from programmes.services import participant_withdraw
 from tests.factories import (
     ApplicationFactory,
