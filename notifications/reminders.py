@@ -26,6 +26,12 @@ LONDON = ZoneInfo("Europe/London")
 CHASE_DAYS = (3, 7)
 
 
+def _notify_once(**kwargs) -> int:
+    """1 if this reminder is new (recorded now, sent after commit), 0 if it was sent before."""
+    with transaction.atomic():
+        return 1 if notify(**kwargs) else 0
+
+
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LONDON)
 
@@ -50,23 +56,21 @@ def endorsement_chasers(today: date) -> int:
             continue
         days = due[-1]
         application = endorsement.application
-        with transaction.atomic():
-            if notify(
-                kind="endorsement_chaser",
-                recipient=endorsement.endorser_email,
-                about=endorsement,
-                occurrence=f"day-{days}",
-                title=f"Reminder: please endorse {application.full_name}'s NPQ application",
-                template="endorsement_chaser",
-                context={
-                    "endorsement": endorsement,
-                    "application": application,
-                    "days": days,
-                    "expires_on": timezone.localtime(endorsement.expires_at, LONDON).date(),
-                },
-                link=_url("home"),
-            ):
-                sent += 1
+        sent += _notify_once(
+            kind="endorsement_chaser",
+            recipient=endorsement.endorser_email,
+            about=endorsement,
+            occurrence=f"day-{days}",
+            title=f"Reminder: please endorse {application.full_name}'s NPQ application",
+            template="endorsement_chaser",
+            context={
+                "endorsement": endorsement,
+                "application": application,
+                "days": days,
+                "expires_on": timezone.localtime(endorsement.expires_at, LONDON).date(),
+            },
+            link=_url("home"),
+        )
     return sent
 
 
@@ -120,19 +124,17 @@ def registration_deadline(today: date) -> int:
         deadline = application.started_at + timedelta(days=days)
         if timezone.now() >= deadline:
             continue
-        with transaction.atomic():
-            if notify(
-                kind="registration_deadline",
-                recipient=application.user.email,
-                user=application.user,
-                about=application,
-                occurrence=f"day-{days - 1}",
-                title="Finish your NPQ application",
-                template="registration_deadline",
-                context={"application": application, "deadline": timezone.localtime(deadline, LONDON)},
-                link=_url("application_check", application.pk),
-            ):
-                sent += 1
+        sent += _notify_once(
+            kind="registration_deadline",
+            recipient=application.user.email,
+            user=application.user,
+            about=application,
+            occurrence=f"day-{days - 1}",
+            title="Finish your NPQ application",
+            template="registration_deadline",
+            context={"application": application, "deadline": timezone.localtime(deadline, LONDON)},
+            link=_url("application_check", application.pk),
+        )
     return sent
 
 
@@ -153,19 +155,17 @@ def engagement_at_risk(today: date) -> int:
     by_group: dict[int, list[EngagementTally]] = {}
     for tally in at_risk:
         participant = tally.participant
-        with transaction.atomic():
-            if notify(
-                kind="engagement_at_risk",
-                recipient=participant.user.email,
-                user=participant.user,
-                about=participant,
-                occurrence=occurrence,
-                title="Your NPQ engagement is below 90%",
-                template="engagement_at_risk",
-                context={"participant": participant, "tally": tally},
-                link=_url("enrolment", participant.pk),
-            ):
-                sent += 1
+        sent += _notify_once(
+            kind="engagement_at_risk",
+            recipient=participant.user.email,
+            user=participant.user,
+            about=participant,
+            occurrence=occurrence,
+            title="Your NPQ engagement is below 90%",
+            template="engagement_at_risk",
+            context={"participant": participant, "tally": tally},
+            link=_url("enrolment", participant.pk),
+        )
         if participant.group_id:
             by_group.setdefault(participant.group_id, []).append(tally)
     for group in (
@@ -174,19 +174,17 @@ def engagement_at_risk(today: date) -> int:
         .select_related("course__programme")
     ):
         for facilitator in group.facilitators.all():
-            with transaction.atomic():
-                if notify(
-                    kind="engagement_at_risk_group",
-                    recipient=facilitator.email,
-                    user=facilitator,
-                    about=group,
-                    occurrence=occurrence,
-                    title=f"{len(by_group[group.pk])} participants in {group.name} are below 90%",
-                    template="engagement_at_risk_group",
-                    context={"group": group, "tallies": by_group[group.pk]},
-                    link=_url("admin:programmes_course_engagement", group.course_id),
-                ):
-                    sent += 1
+            sent += _notify_once(
+                kind="engagement_at_risk_group",
+                recipient=facilitator.email,
+                user=facilitator,
+                about=group,
+                occurrence=occurrence,
+                title=f"{len(by_group[group.pk])} participants in {group.name} are below 90%",
+                template="engagement_at_risk_group",
+                context={"group": group, "tallies": by_group[group.pk]},
+                link=_url("admin:programmes_course_engagement", group.course_id),
+            )
     return sent
 
 
@@ -211,24 +209,22 @@ def checkins_overdue(today: date) -> int:
         expected = floor(course.programme.mentor_checkins * elapsed)
         if participant.logged >= expected:
             continue
-        with transaction.atomic():
-            if notify(
-                kind="checkins_overdue",
-                recipient=participant.user.email,
-                user=participant.user,
-                about=participant,
-                occurrence=f"expected-{expected}",
-                title="Time for a check-in with your NPQ mentor",
-                template="checkins_overdue",
-                context={
-                    "participant": participant,
-                    "expected": expected,
-                    "logged": participant.logged,
-                    "required": course.programme.mentor_checkins,
-                },
-                link=_url("checkin_new", participant.pk),
-            ):
-                sent += 1
+        sent += _notify_once(
+            kind="checkins_overdue",
+            recipient=participant.user.email,
+            user=participant.user,
+            about=participant,
+            occurrence=f"expected-{expected}",
+            title="Time for a check-in with your NPQ mentor",
+            template="checkins_overdue",
+            context={
+                "participant": participant,
+                "expected": expected,
+                "logged": participant.logged,
+                "required": course.programme.mentor_checkins,
+            },
+            link=_url("checkin_new", participant.pk),
+        )
     return sent
 
 
@@ -248,19 +244,17 @@ def assessment_opening(today: date) -> int:
         ).select_related("participant__user")
         for tally in tallies:
             participant = tally.participant
-            with transaction.atomic():
-                if notify(
-                    kind="assessment_opening",
-                    recipient=participant.user.email,
-                    user=participant.user,
-                    about=window,
-                    occurrence="7-days",
-                    title="Your NPQ assessment opens next week",
-                    template="assessment_opening",
-                    context={"window": window, "participant": participant},
-                    link=_url("participant_assessment", participant.pk),
-                ):
-                    sent += 1
+            sent += _notify_once(
+                kind="assessment_opening",
+                recipient=participant.user.email,
+                user=participant.user,
+                about=window,
+                occurrence="7-days",
+                title="Your NPQ assessment opens next week",
+                template="assessment_opening",
+                context={"window": window, "participant": participant},
+                link=_url("participant_assessment", participant.pk),
+            )
     return sent
 
 
@@ -284,19 +278,17 @@ def assessment_closing(today: date) -> int:
         ).select_related("participant__user", "window__course__programme")
         for entry in entries:
             participant = entry.participant
-            with transaction.atomic():
-                if notify(
-                    kind="assessment_closing",
-                    recipient=participant.user.email,
-                    user=participant.user,
-                    about=window,
-                    occurrence=occurrence,
-                    title=f"Your NPQ assessment closes in {occurrence.replace('h', ' hours')}",
-                    template="assessment_closing",
-                    context={"window": window, "participant": participant},
-                    link=_url("participant_assessment", participant.pk),
-                ):
-                    sent += 1
+            sent += _notify_once(
+                kind="assessment_closing",
+                recipient=participant.user.email,
+                user=participant.user,
+                about=window,
+                occurrence=occurrence,
+                title=f"Your NPQ assessment closes in {occurrence.replace('h', ' hours')}",
+                template="assessment_closing",
+                context={"window": window, "participant": participant},
+                link=_url("participant_assessment", participant.pk),
+            )
     return sent
 
 
@@ -317,19 +309,17 @@ def marking_due(today: date) -> int:
         due = [d for d in (14, 3) if days_left <= d]
         if not due or days_left < 0:
             continue
-        with transaction.atomic():
-            if notify(
-                kind="marking_due",
-                recipient=marker.email,
-                user=marker,
-                about=window,
-                occurrence=f"{due[-1]}-days",
-                title=f"{len(assignments)} NPQ scripts to mark by {window.marking_due_on:%-d %B %Y}",
-                template="marking_due",
-                context={"window": window, "count": len(assignments)},
-                link=_url("marking_list"),
-            ):
-                sent += 1
+        sent += _notify_once(
+            kind="marking_due",
+            recipient=marker.email,
+            user=marker,
+            about=window,
+            occurrence=f"{due[-1]}-days",
+            title=f"{len(assignments)} NPQ scripts to mark by {window.marking_due_on:%-d %B %Y}",
+            template="marking_due",
+            context={"window": window, "count": len(assignments)},
+            link=_url("marking_list"),
+        )
     return sent
 
 
