@@ -7,7 +7,6 @@ import math
 import re
 import zipfile
 from datetime import date, datetime
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -15,7 +14,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from programmes.engagement import ENGAGEMENT_BAR
 from programmes.models import Course, EngagementTally, Participant
 
 from .models import AssessmentWindow, Entry, MarkingAssignment, Outcome, Submission
@@ -51,9 +49,8 @@ def entry_for(*, participant: Participant, now: datetime | None = None) -> Entry
         return entry
     tally = EngagementTally.objects.filter(participant=participant).first()
     percent = tally.percent if tally else None
-    eligible = (
-        participant.status in Participant.LIVE_STATUSES and percent is not None and percent >= ENGAGEMENT_BAR
-    )
+    # on_track compares the exact ratio with the bar; the stored percent is rounded for display.
+    eligible = participant.status in Participant.LIVE_STATUSES and percent is not None and tally.on_track
     try:
         with transaction.atomic():
             return Entry.objects.create(
@@ -370,7 +367,3 @@ def _result_email(outcome: Outcome) -> None:
 def marking_overdue(window: AssessmentWindow, today: date | None = None) -> bool:
     today = today or timezone.localdate()
     return window.results_released_at is None and today > window.marking_due_on
-
-
-def engagement_ok(percent: Decimal | None) -> bool:
-    return percent is not None and percent >= ENGAGEMENT_BAR

@@ -251,7 +251,7 @@ def _early_years(facts: Facts, rules: RoundRules) -> Decision:
             facts, rules.targeted_list_kinds.get("early_years", ())
         ):
             return _no(Reason.INELIGIBLE_ESTABLISHMENT_NOT_ON_LIST)
-        return _yes()
+        return _yes(tsf=_targeted_support(facts, rules))
     if nursery in ("private_nursery", "another_early_years_setting"):
         if rules.early_years_list_kinds and not _on_list(facts, rules.early_years_list_kinds):
             return _no(Reason.INELIGIBLE_ESTABLISHMENT_NOT_ON_LIST)
@@ -304,7 +304,8 @@ def _whole_number(value: Any, name: str) -> int:
 def _la_code(value: Any, name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise FactsError(name, f'must be a local authority code such as "886", not {value!r}')
-    return str(value).zfill(3) if isinstance(value, int) else value
+    value = str(value).strip()
+    return value.zfill(3) if value.isdigit() else value
 
 
 def _list_kinds(value: Any, name: str) -> tuple[str, ...]:
@@ -360,7 +361,7 @@ def parse_facts(data: Any) -> Facts:
     if unknown:
         raise FactsError(unknown[0], "is not a known fact")
     for required in ("round", "course"):
-        if required not in data:
+        if data.get(required) is None:
             raise FactsError(required, "is required")
     values = {name: PARSERS[name](value, name) for name, value in data.items() if value is not None}
     return Facts(**values)

@@ -6,6 +6,8 @@ they read and what they decided.
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -38,14 +40,12 @@ class FundingRound(models.Model):
         return self.name
 
     def rules(self) -> RoundRules:
-        base = DEFAULT_ROUNDS.get(self.code) or DEFAULT_ROUNDS["2025"]
-        if not self.rules_data:
-            return base
-        return rules_from_data(self.code, self.rules_data)
+        return rules_from_data(self.code, self.rules_data or {})
 
 
 def rules_from_data(code: str, data: dict) -> RoundRules:
-    """A RoundRules from stored JSON: lists become tuples; unknown keys are refused."""
+    """The round's rules: its defaults (if the portal has them) with the stored JSON on top.
+    Lists become tuples; unknown keys are refused; a new round must give every rule."""
     fields = set(RoundRules.__dataclass_fields__) - {"code"}
     unknown = set(data) - fields
     if unknown:
@@ -57,6 +57,9 @@ def rules_from_data(code: str, data: dict) -> RoundRules:
         elif isinstance(value, dict):
             value = {k: tuple(v) for k, v in value.items()}
         values[key] = value
+    base = DEFAULT_ROUNDS.get(code)
+    if base is not None:
+        return dataclasses.replace(base, **values)
     return RoundRules(code=code, **values)
 
 

@@ -38,13 +38,14 @@ def _start_of_next_day(today: date) -> datetime:
 
 # From the weights to what is stored: percent = done / due, NULL when nothing is due yet ("not
 # started": never a division by zero); the projection as if everything still to come is completed;
-# on track at or above the bar. (100.0 keeps SQLite from dividing whole numbers as integers.)
+# on track at or above the bar, judged on the exact ratio (89.997% is not 90%, though it shows
+# as 90.00). (100.0 keeps SQLite from dividing whole numbers as integers.)
 # Computed once per participant over the aggregate's output, not inside it.
 ARITHMETIC = f"""
     t.pk, t.done, t.due,
     CASE WHEN t.due > 0 THEN ROUND(t.done * 100.0 / t.due, 2) END,
     CASE WHEN t.due + t.future > 0 THEN ROUND((t.done + t.future) * 100.0 / (t.due + t.future), 2) END,
-    t.due = 0 OR ROUND(t.done * 100.0 / t.due, 2) >= {int(ENGAGEMENT_BAR)},
+    t.due = 0 OR t.done * 100 >= {int(ENGAGEMENT_BAR)} * t.due,
     %s
 """
 

@@ -205,3 +205,86 @@ def test_one_draft_per_cohort_and_staff_access_follows_roles():
     hub_membership_remove(membership=membership)
     user.refresh_from_db()
     assert not user.is_staff and not user.groups.exists()
+
+
+# --- Domain review ---------------------------------------------------------------------------
+
+
+def test_just_under_90_percent_is_not_on_track_and_gives_no_assessment_access():
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from assessment.services import entry_for, window_create
+    from programmes.models import EngagementTally
+    from tests.factories import LONDON
+
+    group = GroupFactory()
+    participant = ParticipantFactory(group=group)
+    done = ActivityFactory(
+        group=group, weight=Decimal("200.00"), starts_at=datetime(2025, 11, 1, 16, tzinfo=LONDON)
+    )
+    missed = ActivityFactory(
+        group=group, weight=Decimal("22.23"), starts_at=datetime(2025, 11, 2, 16, tzinfo=LONDON)
+    )
+    Attendance.objects.create(participant=participant, activity=done, status="attended")
+    Attendance.objects.create(participant=participant, activity=missed, status="absent")
+    tally_course(course_id=group.course_id, today=date(2025, 12, 1))
+    tally = EngagementTally.objects.get(participant=participant)
+    assert tally.percent == Decimal("90.00") and tally.on_track is False  # 89.997% shows as 90.00
+    window = window_create(course=group.course, opens_on=date(2026, 10, 1))
+    assert entry_for(participant=participant, now=window.opens_at).access == "none"
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b'[{"round": null, "course": "NPQLT"}]', "item 0: field 'round': is required"),
+        (b'[{"round": "2025", "course": null}]', "item 0: field 'course': is required"),
+        (b'[{"round": "2025", "course": "NPQLT\\xff"}]'.replace(b"\\xff", b"\xff"), "is not UTF-8 text"),
+    ],
+)
+def test_assess_funding_refuses_nulls_and_non_utf8_files_with_status_2(tmp_path, payload, message):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    path = tmp_path / "facts.json"
+    path.write_bytes(payload)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "assess_funding", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2 and result.stdout == "" and message in result.stderr
+
+
+def test_funding_rule_details_from_the_domain_review():
+    from funding.eligibility import decide, parse_facts
+    from funding.models import FundingRound
+
+    nursery = {
+        "round": "2022-23",
+        "course": "NPQEYL",
+        "in_england": True,
+        "work_setting": "early_years",
+        "kind_of_nursery": "local_authority_maintained_nursery",
+        "establishment_type_code": 15,
+        "number_of_pupils": 100,
+    }
+    assert decide(parse_facts(nursery)).targeted_support_funding_gbp == 200  # a nursery school is a school
+    school = {
+        "round": "2025",
+        "course": "NPQLT",
+        "in_england": True,
+        "work_setting": "school",
+        "establishment_type_code": 28,
+    }
+    assert decide(parse_facts({**school, "la_code": "0"})).reason == "not_in_england"  # "0" is LA 000
+    round_2025 = FundingRound.objects.get(code="2025")
+    round_2025.rules_data = {"open_courses": ["NPQLPM", "NPQSENCO", "NPQH", "NPQEL"]}
+    rules = round_2025.rules()
+    assert "NPQLT" in rules.targeted_courses  # the round's own defaults stay under an edit
+    assert decide(parse_facts(school), rules).reason == "ineligible_establishment_not_on_list"

@@ -27,6 +27,8 @@ class Command(BaseCommand):
             text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()  # noqa: SIM115
         except OSError as exc:
             self._fail(f"cannot read {source}: {exc.strerror}")
+        except UnicodeDecodeError:
+            self._fail(f"{source} is not UTF-8 text")
         try:
             items = json.loads(text)
         except json.JSONDecodeError as exc:
