@@ -112,3 +112,11 @@ def test_celery_is_configured_for_safe_redelivery():
     app.loader.import_default_modules()
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         assert entry["task"] in app.tasks, f"beat entry {name} names an unknown task"
+
+
+def test_production_static_files_collect_with_hashed_names(tmp_path):
+    # The Docker image runs collectstatic with the manifest storage: every url() must resolve.
+    result = run_manage("collectstatic", "--noinput", **PRODUCTION_ENV, STATIC_ROOT=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    manifest = (tmp_path / "staticfiles.json").read_text()
+    assert "vendor/govuk-frontend/govuk-frontend.min.css" in manifest
