@@ -390,3 +390,37 @@ def test_a_window_added_in_admin_opens_at_the_end_of_delivery_by_default(client)
     )
     assert response.status_code == 302
     assert course.assessment_window.opens_on == course.delivery_end
+
+
+def test_staff_run_a_window_from_its_manage_page(client, window):
+    from tests.factories import HubStaffFactory
+
+    group = window.course.groups.first()
+    hub = window.course.cohort.hub
+    sam = HubStaffFactory(hub=hub)
+    marker, moderator = HubStaffFactory(hub=hub), HubStaffFactory(hub=hub)
+    people = [with_engagement(ParticipantFactory(group=group), 95) for _ in range(3)]
+    url = reverse("admin:assessment_window_manage", args=[window.pk])
+    with time_machine.travel(datetime(2026, 3, 24, 9, tzinfo=UTC), tick=False):
+        client.force_login(sam)
+        client.post(url, {"action": "open"})
+        assert Entry.objects.filter(window=window).count() == 3
+        for participant in people:
+            submission_create(entry=Entry.objects.get(participant=participant), text=words(20))
+        client.post(url, {"action": "assign", "markers": [marker.pk]})
+    assert MarkingAssignment.objects.filter(marker=marker, role="first").count() == 3
+    for assignment in MarkingAssignment.objects.all():
+        mark(assignment=assignment, by=marker, result="pass", feedback="Well argued")
+    with time_machine.travel(datetime(2026, 4, 2, 9, tzinfo=UTC), tick=False):
+        client.force_login(sam)
+        client.post(url, {"action": "moderate", "moderator": moderator.pk, "share": "0.34"})
+        assert (
+            MarkingAssignment.objects.filter(role="moderation", marker=moderator).count() == 2
+        )  # ceil(3 x 0.34)
+        response = client.post(url, {"action": "release"}, follow=True)
+        assert "no final mark yet" in response.content.decode()  # moderation still open
+        for assignment in MarkingAssignment.objects.filter(role="moderation"):
+            mark(assignment=assignment, by=moderator, result="pass", feedback="Agreed")
+        response = client.post(url, {"action": "release"}, follow=True)
+        assert "3 results released." in response.content.decode()
+    assert Outcome.objects.filter(result="passed").count() == 3
