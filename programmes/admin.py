@@ -38,6 +38,7 @@ from .models import (
 from .selectors import HUB_PATHS, administered, may_change, visible_to
 from .services import (
     EnrolmentError,
+    activity_save,
     hub_membership_add,
     participant_enrol,
     sync_staff_access,
@@ -355,10 +356,8 @@ class GroupAdmin(HubScopedAdmin):
         return ("course",) if obj is not None else ()
 
     def save_formset(self, request, form, formset, change):
-        # A group's activities belong to its course.
         for activity in formset.save(commit=False):
-            activity.course = form.instance.course
-            activity.save()
+            activity_save(activity=activity)
         for activity in formset.deleted_objects:
             activity.delete()
 
@@ -429,9 +428,7 @@ class ActivityAdmin(HubScopedAdmin):
         ]
 
     def save_model(self, request, obj, form, change):
-        if obj.group_id:
-            obj.course = obj.group.course
-        super().save_model(request, obj, form, change)
+        activity_save(activity=obj)
 
 
 class ParticipantAddForm(forms.ModelForm):

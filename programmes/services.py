@@ -268,6 +268,17 @@ def _set_status(participant: Participant, status: str, reason: str, on: date, by
     return participant
 
 
+# --- Activities -----------------------------------------------------------------------------
+
+
+def activity_save(*, activity: Activity) -> Activity:
+    """Save an activity; a group's activity always belongs to the group's course."""
+    if activity.group_id:
+        activity.course_id = Group.objects.values_list("course_id", flat=True).get(pk=activity.group_id)
+    activity.save()
+    return activity
+
+
 # --- Registers ------------------------------------------------------------------------------
 
 REGISTER_MARKS = (Attendance.Status.ATTENDED, Attendance.Status.ABSENT, Attendance.Status.EXCUSED)

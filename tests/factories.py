@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
 from accounts.models import User
 from funding.models import FundingRound
@@ -180,5 +181,5 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     course = factory.SubFactory(CourseFactory)
     cohort = factory.SelfAttribute("course.cohort")
-    started_at = factory.LazyFunction(lambda: __import__("django.utils.timezone").utils.timezone.now())
+    started_at = factory.LazyFunction(timezone.now)
     answers = factory.LazyAttribute(lambda o: complete_answers(o.course))

@@ -10,7 +10,17 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from programmes.models import Activity, Attendance, Cohort, Course, Group, Hub, HubMembership, Participant
+from programmes.models import (
+    Activity,
+    Attendance,
+    Cohort,
+    Course,
+    Group,
+    Hub,
+    HubMembership,
+    Participant,
+    Programme,
+)
 from programmes.services import register_save
 from tests.factories import (
     ActivityFactory,
@@ -223,3 +233,30 @@ def test_role_groups_carry_only_their_permissions(cast):
     assert "programmes.change_participant" not in fran_perms
     assert "programmes.add_cohort" in cast["sam"].get_all_permissions()
     assert not Permission.objects.filter(user=cast["sam"]).exists()  # only through the group
+
+
+def test_a_groups_activity_always_belongs_to_the_groups_course(client, cast):
+    a = cast["a"]
+    client.force_login(cast["sam"])
+    other_course = CourseFactory(cohort=a.cohort, programme=Programme.objects.get(code="NPQSL"))
+    response = client.post(
+        reverse("admin:programmes_activity_change", args=[a.activity.pk]),
+        {
+            "course": other_course.pk,
+            "group": a.group.pk,
+            "code": a.activity.code,
+            "kind": "seminar",
+            "title": "Moved?",
+            "starts_at_0": "2025-11-05",
+            "starts_at_1": "16:00",
+            "ends_at_0": "",
+            "ends_at_1": "",
+            "due_on": "",
+            "weight": "1",
+            "required": "on",
+            "counts_towards_engagement": "on",
+        },
+    )
+    assert response.status_code == 302
+    a.activity.refresh_from_db()
+    assert a.activity.title == "Moved?" and a.activity.course_id == a.group.course_id

@@ -9,6 +9,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from applications.models import Application, Employment, Endorsement, Transition
 from applications.services import (
     TRANSITIONS,
@@ -199,15 +200,10 @@ def test_withdraw_before_acceptance_only(django_capture_on_commit_callbacks):
 
 def endorsed(django_capture_on_commit_callbacks, **kwargs) -> Application:
     application, token = submitted(django_capture_on_commit_callbacks, **kwargs)
-    endorsement_decide(
-        token=token,
-        user=verified(application.endorser_email)
-        if not __import__("accounts.models")
-        .models.User.objects.filter(email=application.endorser_email)
-        .exists()
-        else __import__("accounts.models").models.User.objects.get(email=application.endorser_email),
-        endorse=True,
+    endorser = User.objects.filter(email=application.endorser_email).first() or verified(
+        application.endorser_email
     )
+    endorsement_decide(token=token, user=endorser, endorse=True)
     return Application.objects.get(pk=application.pk)
 
 
