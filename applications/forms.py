@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from npq_portal.dates import parse_typed_date
+
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
 
@@ -79,11 +81,9 @@ class IdentityForm(forms.Form):
     )
 
     def clean_date_of_birth(self) -> str:
-        parts = re.split(r"[\s/.-]+", self.cleaned_data["date_of_birth"].strip())
         try:
-            day, month, year = (int(p) for p in parts)
-            born = date(year, month, day)
-        except (ValueError, TypeError):
+            born = parse_typed_date(self.cleaned_data["date_of_birth"])
+        except ValueError:
             raise forms.ValidationError(
                 "Enter your date of birth as day, month and year, like 27 3 1985"
             ) from None
@@ -157,11 +157,9 @@ class SencoForm(forms.Form):
         value = self.cleaned_data["senco_in_role_since"].strip()
         if not value:
             return "not_yet"
-        parts = re.split(r"[\s/.-]+", value)
         try:
-            month, year = (int(p) for p in parts)
-            since = date(year, month, 1)
-        except (ValueError, TypeError):
+            since = parse_typed_date(value, with_day=False)
+        except ValueError:
             raise forms.ValidationError("Enter the month and year, like 9 2023") from None
         if since > timezone.localdate():
             raise forms.ValidationError("The date you became a SENCO must be in the past")

@@ -1,6 +1,5 @@
 """Participant- and facilitator-facing pages of the delivery model."""
 
-import re
 from datetime import date
 
 from django import forms
@@ -12,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
+
+from npq_portal.dates import parse_typed_date
 
 from .checkins import CheckinError, checkin_confirm, checkin_for_token, checkin_log
 from .engagement import ENGAGEMENT_BAR, participant_activities
@@ -104,11 +105,9 @@ class CheckinForm(forms.Form):
     )
 
     def clean_held_on(self) -> date:
-        parts = re.split(r"[\s/.-]+", self.cleaned_data["held_on"].strip())
         try:
-            day, month, year = (int(p) for p in parts)
-            return date(year, month, day)
-        except (ValueError, TypeError):
+            return parse_typed_date(self.cleaned_data["held_on"])
+        except ValueError:
             raise forms.ValidationError("Enter the date as day, month and year, like 27 3 2026") from None
 
 
