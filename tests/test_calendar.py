@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+import icalendar
 import pytest
 import time_machine
 from django.urls import reverse
@@ -112,3 +113,65 @@ def test_calendar_page_creates_and_replaces_the_address(client, course_with_two_
     client.post(reverse("calendar_rotate"))
     token = participant.user.calendar_feed.token
     assert token in client.get(reverse("calendar")).content.decode()
+
+
+# Typed by people (a session title, a group's venue, a participant's name): every line break
+# (CR, LF, CRLF) followed by a property, the characters iCalendar escapes, a long run of
+# multi-byte characters that must be folded without splitting one.
+HOSTILE = "Evil\rCR\nLF\r\nATTENDEE:mailto:attacker@example.org; a, b \\ c\\n 😀"
+HOSTILE = (HOSTILE + "é😀" * 100)[:200]  # the longest title or venue the portal stores
+EVENT_PROPERTIES = {"UID", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "DESCRIPTION", "LOCATION"}
+
+
+def as_parsed(text: str) -> str:
+    """iCalendar has one line break (`\\n`): CR and CRLF come back as LF, the rest unchanged."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def test_hostile_titles_and_venues_round_trip_and_add_no_property(client):
+    assert len(HOSTILE) == 200
+    group = GroupFactory(venue=HOSTILE)
+    session = ActivityFactory(group=group, title=HOSTILE)
+    deadline = ActivityFactory(
+        group=group, title=HOSTILE, kind="formative_reflection", starts_at=None, due_on=date(2025, 12, 1)
+    )
+    participant = ParticipantFactory(group=group, user__full_name=HOSTILE)
+    body = feed(client, participant.user)
+
+    # On the wire: only CRLF ends a line, every line is at most 75 octets, and every line is
+    # either a continuation (leading space) or starts with a property the portal writes.
+    assert "\r" not in body.replace("\r\n", "")
+    assert "\n" not in body.replace("\r\n", "")
+    physical = body.split("\r\n")[:-1]
+    assert all(len(line.encode()) <= 75 for line in physical)
+    names = {line.split(":")[0].split(";")[0] for line in physical if not line.startswith(" ")}
+    assert (
+        names
+        == {"BEGIN", "END", "VERSION", "PRODID", "CALSCALE", "METHOD", "X-WR-CALNAME"} | EVENT_PROPERTIES
+    )
+
+    calendar = icalendar.Calendar.from_ical(body)
+    assert set(calendar) == {"VERSION", "PRODID", "CALSCALE", "METHOD", "X-WR-CALNAME"}
+    # An X- property is not known to be TEXT, so the parser hands it back still escaped.
+    calendar_name = icalendar.vText(f"NPQ Portal: {HOSTILE}").to_ical().decode()
+    assert str(calendar["X-WR-CALNAME"]) == calendar_name
+    events = {str(event["UID"]): event for event in calendar.walk("VEVENT")}
+    assert set(events) == {f"activity-{session.pk}@testserver", f"activity-{deadline.pk}@testserver"}
+    code = group.course.programme.code
+    for activity, summary in ((session, f"{code}: {HOSTILE}"), (deadline, f"{code} deadline: {HOSTILE}")):
+        event = events[f"activity-{activity.pk}@testserver"]
+        assert set(event) == EVENT_PROPERTIES
+        assert event.subcomponents == []
+        assert str(event["SUMMARY"]) == as_parsed(summary)
+        assert str(event["LOCATION"]) == as_parsed(HOSTILE)
+    assert not [component for component in calendar.walk() if "ATTENDEE" in component]
+    assert events[f"activity-{deadline.pk}@testserver"].decoded("DTSTART") == date(2025, 12, 1)
+
+
+def test_control_characters_that_icalendar_text_forbids_are_dropped(client):
+    group = GroupFactory(venue="Room\x01 4\x0b\x1b")
+    ActivityFactory(group=group, title="Module\x07 1\tseminar")
+    participant = ParticipantFactory(group=group)
+    event = icalendar.Calendar.from_ical(feed(client, participant.user)).walk("VEVENT")[0]
+    assert str(event["LOCATION"]) == "Room 4"
+    assert str(event["SUMMARY"]).endswith(": Module 1\tseminar")
