@@ -10,7 +10,7 @@ export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/npq_portal
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 endif
 
-.PHONY: install run test lint format worker beat bench chromium frontend clean
+.PHONY: install run test lint format demo-code worker beat bench chromium frontend clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+demo-code: install  ## the two-factor code demo staff accounts need right now
+	@$(BIN)/python manage.py seed_demo --code
 
 worker: install  ## a Celery worker (needs CELERY_BROKER_URL)
 	$(BIN)/celery -A npq_portal worker --loglevel=INFO

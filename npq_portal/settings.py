@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "csp",
     "crispy_forms",
     "crispy_forms_gds",
     "simple_history",
@@ -83,6 +85,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.StaffTwoFactorMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "npq_portal.security_headers.SecurityHeadersMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -121,15 +126,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache (login rate limiting, locks) -------------------------------------------------------
+# --- Cache (login rate limiting, used TOTP codes, locks) ---------------------------------------
+# Rate-limit counters must be shared by every web worker, so production needs Redis (or another
+# shared cache): a per-process memory cache would give each gunicorn worker its own counter.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if PRODUCTION and not CACHES["default"]["BACKEND"].endswith(("RedisCache", "PyMemcacheCache")):
+    raise ImproperlyConfigured(
+        "CACHE_URL must name a shared cache (redis://...) when DJANGO_ENV=production, "
+        "so that sign-in rate limits hold across web workers"
+    )
 
 # --- Users and sign-in (django-allauth) -------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# Only allauth's backend: every sign-in, hub administration included, goes through allauth's
+# rate limits, email verification and two-factor step (it also answers permission checks).
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -152,6 +163,13 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="5/5m/key,20/5m/ip"),
 }
+
+# Two-factor authentication (allauth.mfa): an authenticator app (TOTP) with recovery codes.
+# Staff and superusers must have it before any admin or marking page opens
+# (accounts.middleware.StaffTwoFactorMiddleware); participants and headteachers may opt in.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("SERVICE_NAME", default="NPQ Portal")
+MFA_RECOVERY_CODE_COUNT = 10
 
 # --- Forms (GOV.UK Design System) -------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
@@ -294,6 +312,30 @@ CELERY_BEAT_SCHEDULE = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from the portal's own static files, never
+# inline. Inline style *attributes* stay allowed (a progress bar's width, Django admin's and
+# django-simple-history's templates use them); they cannot run code. data: images carry the
+# two-factor QR code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Features no page of the portal uses are switched off for every page.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as account_views
 from assessment import views as assessment_views
 from funding import views as funding_views
 from notifications import views as notification_views
@@ -40,6 +41,8 @@ urlpatterns = [
     path("calendar/", programme_views.calendar_page, name="calendar"),
     path("calendar/new-address", programme_views.calendar_rotate, name="calendar_rotate"),
     path("calendar/<str:token>.ics", programme_views.calendar_feed, name="calendar_feed"),
+    # Before admin.site.urls: the admin's own sign-in page is replaced by the portal's.
+    path("admin/login/", account_views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
 ]
 

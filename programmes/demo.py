@@ -8,6 +8,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +33,9 @@ from .services import course_create, hub_membership_add, participant_enrol
 LONDON = ZoneInfo("Europe/London")
 
 DEMO_PASSWORD = "npq-demo-2026"  # noqa: S105 - printed for the demo; refused in production
+# Demo staff have an authenticator app set up with this published key (staff must use two
+# factors); `manage.py seed_demo --code` prints its current code for someone without an app.
+DEMO_TOTP_SECRET = "NPQDEMOPORTALSTAFFTWOFACTORKEY22"  # noqa: S105 - demo only, as above
 
 FIRST_NAMES = [
     "Amira",
@@ -87,7 +92,14 @@ def _account(email: str, name: str, *, staff: bool = False, superuser: bool = Fa
         user.save(update_fields=["password"])
     # Demo accounts are verified so that they can sign in at once.
     EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    if staff and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, DEMO_TOTP_SECRET)
     return user
+
+
+def demo_totp_code() -> str:
+    """The code a demo staff member's authenticator app would show now."""
+    return format_hotp_value(hotp_value(DEMO_TOTP_SECRET, int(timezone.now().timestamp()) // 30))
 
 
 @transaction.atomic

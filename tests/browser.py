@@ -1,10 +1,13 @@
 """Helpers for browser tests: Playwright driving Debian's Chromium (no downloaded browsers)."""
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+
+from tests.factories import totp_code
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -26,9 +29,34 @@ def browser_page(chromium_path: str) -> Iterator[Page]:
         try:
             page = browser.new_page()
             page.set_default_timeout(15_000)
+            # Every page visited must keep to the Content-Security-Policy (no inline script).
+            refused: list[str] = []
+            page.on(
+                "console",
+                lambda message: (
+                    refused.append(f"{page.url}: {message.text}")
+                    if "Content Security Policy" in message.text
+                    else None
+                ),
+            )
             yield page
+            assert not refused, "\n".join(refused)
         finally:
             browser.close()
+
+
+def sign_in(page: Page, base: str, email: str, password: str, *, user=None) -> None:
+    """Sign in through the portal's sign-in page, giving the authenticator code when asked."""
+    page.context.clear_cookies()
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name=re.compile("^sign in$", re.IGNORECASE)).click()
+    page.wait_for_load_state()
+    if "/2fa/authenticate" in page.url:
+        page.get_by_label("Enter the code from your authenticator app").fill(totp_code(user))
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_load_state()
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -1,10 +1,13 @@
 """factory_boy factories for the portal's models."""
 
+import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import factory
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import User
@@ -25,6 +28,17 @@ from programmes.services import delivery_end_for, hub_membership_add, participan
 LONDON = ZoneInfo("Europe/London")
 
 PASSWORD = "correct-horse-battery-staple"
+# Staff accounts made by the factories have an authenticator app with this secret.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(user=None) -> str:
+    """The authenticator app's code for now (and forget that it was used, so a test may sign the
+    same person in twice within one 30-second period)."""
+    code = format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
+    if user is not None:
+        cache.delete(f"allauth.mfa.totp.used?user={user.pk}&code={code}")
+    return code
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -41,6 +55,12 @@ class UserFactory(factory.django.DjangoModelFactory):
         """Verified by default, as a user who finished sign-up would be."""
         if create and extracted is not False:
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+    @factory.post_generation
+    def two_factor(self, create, extracted, **kwargs):
+        """Staff have set up their authenticator app, as the portal requires (two_factor=False: not yet)."""
+        if create and extracted is not False and (self.is_staff or self.is_superuser):
+            TOTP.activate(self, TOTP_SECRET)
 
 
 class LeadProviderFactory(factory.django.DjangoModelFactory):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from applications.models import Application
 from funding.models import Institution
 from programmes.models import Programme
-from tests.browser import browser_page, screenshot
+from tests.browser import browser_page, screenshot, sign_in
 from tests.factories import PASSWORD, CohortFactory, CourseFactory, GroupFactory, HubStaffFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -19,14 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 @pytest.fixture(autouse=True)
 def _allow_sync_db_in_playwright_thread(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def sign_in(page, base, email):
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_load_state()
 
 
 def answer_radio(page, label):
@@ -64,7 +56,7 @@ def test_apply_endorse_and_accept_in_the_browser(live_server, chromium_path):
     base = live_server.url
 
     with browser_page(chromium_path) as page:
-        sign_in(page, base, "alice@school.example")
+        sign_in(page, base, "alice@school.example", PASSWORD)
         page.get_by_role("link", name="Apply for an NPQ").first.click()
         page.get_by_role("button", name="Continue").click()  # the only open cohort is preselected
         page.get_by_role("button", name="Continue").click()  # nothing chosen: an error
@@ -130,10 +122,7 @@ def test_apply_endorse_and_accept_in_the_browser(live_server, chromium_path):
 
         # Hub staff accept it in admin.
         application = Application.objects.get()
-        page.goto(f"{base}/admin/")
-        page.get_by_label("Email").fill(staff.email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        sign_in(page, base, staff.email, PASSWORD, user=staff)
         page.goto(f"{base}/admin/applications/application/{application.pk}/change/")
         page.get_by_role("link", name="Accept").click()
         page.get_by_role("button", name="Accept").click()
@@ -141,7 +130,7 @@ def test_apply_endorse_and_accept_in_the_browser(live_server, chromium_path):
 
         # The applicant sees the outcome.
         page.context.clear_cookies()
-        sign_in(page, base, "alice@school.example")
+        sign_in(page, base, "alice@school.example", PASSWORD)
         page.goto(f"{base}/applications/{application.pk}/")
         assert page.locator("#application-status").inner_text() == "Accepted"
         timeline = page.locator("#timeline").inner_text()

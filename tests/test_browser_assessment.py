@@ -9,7 +9,7 @@ from django.utils import timezone
 from assessment.models import MarkingAssignment, Submission
 from assessment.services import markers_assign, results_release, window_create
 from programmes.models import EngagementTally
-from tests.browser import browser_page, screenshot
+from tests.browser import browser_page, screenshot, sign_in
 from tests.factories import PASSWORD, CourseFactory, GroupFactory, HubStaffFactory, ParticipantFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -18,15 +18,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 @pytest.fixture(autouse=True)
 def _allow_sync_db_in_playwright_thread(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def sign_in(page, base, email):
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_load_state()
 
 
 def test_a_participant_submits_and_a_marker_marks(live_server, chromium_path):
@@ -47,7 +38,7 @@ def test_a_participant_submits_and_a_marker_marks(live_server, chromium_path):
     marker = HubStaffFactory(email="marker@hub.example", hub=course.cohort.hub)
     base = live_server.url
     with browser_page(chromium_path) as page:
-        sign_in(page, base, "alice@school.example")
+        sign_in(page, base, "alice@school.example", PASSWORD)
         page.goto(f"{base}/enrolments/{participant.pk}/")
         page.get_by_role("link", name="Your summative assessment").click()
         assert "Riverside School has seen exclusions double" in page.locator("#case-study").inner_text()
@@ -64,7 +55,7 @@ def test_a_participant_submits_and_a_marker_marks(live_server, chromium_path):
         screenshot(page, "assessment-submitted")
 
         assert markers_assign(window=window, markers=[marker]) == 1
-        sign_in(page, base, "marker@hub.example")
+        sign_in(page, base, "marker@hub.example", PASSWORD, user=marker)
         page.goto(f"{base}/marking/")
         page.locator("#scripts a").first.click()
         assert "routines were inconsistent" in page.locator("#script-text").inner_text()
@@ -81,7 +72,7 @@ def test_a_participant_submits_and_a_marker_marks(live_server, chromium_path):
             by=marker.__class__.objects.get(pk=marker.pk),
             now=window.closes_at + timedelta(days=1),
         )
-        sign_in(page, base, "alice@school.example")
+        sign_in(page, base, "alice@school.example", PASSWORD)
         page.goto(f"{base}/enrolments/{participant.pk}/assessment")
         assert page.locator("#outcome").inner_text().strip() == "Passed"
         assert "1234567" in page.locator("#certificate").inner_text()

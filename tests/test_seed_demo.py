@@ -36,6 +36,17 @@ def test_seed_demo_creates_a_hub_with_cohorts_groups_participants_and_role_accou
     assert response.status_code == 302
     html = client.get("/").content.decode()
     assert "Your NPQs" in html and "Leading Teaching (NPQLT)" in html
+    client.logout()
+    # Demo staff sign in with the printed password and the code `seed_demo --code` prints.
+    assert "setup key" in out
+    response = client.post(
+        "/accounts/login/", {"login": "sam@demo.npq-portal.test", "password": "npq-demo-2026"}
+    )
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    call_command("seed_demo", "--code")
+    code = capsys.readouterr().out.strip()
+    client.post("/accounts/2fa/authenticate/", {"code": code})
+    assert client.get("/admin/").status_code == 200
 
 
 def test_seed_demo_twice_changes_nothing():

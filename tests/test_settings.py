@@ -19,6 +19,7 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
             "SECRET_KEY",
             "ALLOWED_HOSTS",
             "DJANGO_SETTINGS_MODULE",
+            "CACHE_URL",
         }
     }
     clean.update(env)
@@ -39,6 +40,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "npq.example.org",
     "DATABASE_URL": "postgres://npq:secret@db.example.org:5432/npq",
     "CELERY_BROKER_URL": "redis://redis.example.org:6379/0",
+    "CACHE_URL": "redis://redis.example.org:6379/1",
 }
 
 
@@ -61,6 +63,17 @@ def test_production_refuses_to_start_without_each_secret():
         result = run_manage("check", **env)
         assert result.returncode != 0, name
         assert f"{name} must be set when DJANGO_ENV=production" in result.stderr
+
+
+def test_production_refuses_a_cache_that_web_workers_do_not_share():
+    # Sign-in rate limits are counted in the cache: a per-process cache would give every
+    # gunicorn worker its own count, multiplying the attempts an attacker gets.
+    without = {k: v for k, v in PRODUCTION_ENV.items() if k != "CACHE_URL"}
+    for cache_url in (None, "locmemcache://", "filecache:///tmp/npq-cache"):
+        env = without if cache_url is None else {**without, "CACHE_URL": cache_url}
+        result = run_manage("check", **env)
+        assert result.returncode != 0, cache_url
+        assert "CACHE_URL must name a shared cache" in result.stderr
 
 
 def test_unknown_environment_name_is_refused():
