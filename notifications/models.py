@@ -72,6 +72,14 @@ class JobRun(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+        indexes = [
+            # /healthz reads each job's last successful run: one index probe per job.
+            models.Index(
+                fields=["job", "-finished_at"],
+                name="jobrun_last_success_idx",
+                condition=models.Q(finished_at__isnull=False, skipped_overlap=False, error=""),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M}"
