@@ -21,3 +21,12 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and "is_active" in form.changed_data and not form.instance.is_active:
+            # Deactivating ends their facilitation and returns their unmarked scripts to the pool
+            # (after the form's groups are saved, in the admin's transaction: all of it or none).
+            from programmes.services import user_deactivate
+
+            user_deactivate(user=form.instance, by=request.user)

@@ -24,6 +24,7 @@ from .services import (
     entry_grant_access,
     markers_assign,
     marking_overdue,
+    marking_pool_size,
     moderation_sample,
     results_release,
     window_open_entries,
@@ -87,7 +88,7 @@ class AssessmentWindowAdmin(HubScopedAdmin):
         window = get_object_or_404(
             self.get_queryset(request).select_related("course__programme", "course__cohort__hub"), pk=pk
         )
-        staff = User.objects.filter(hub_memberships__hub=window.course.cohort.hub).distinct()
+        staff = User.objects.filter(hub_memberships__hub=window.course.cohort.hub, is_active=True).distinct()
         form = StaffChoiceForm(request.POST or None)
         form.fields["markers"].queryset = staff
         form.fields["moderator"].queryset = staff
@@ -134,6 +135,7 @@ class AssessmentWindowAdmin(HubScopedAdmin):
             "marking": list(marking),
             "form": form,
             "overdue": marking_overdue(window),
+            "pool": marking_pool_size(window=window),
         }
         return TemplateResponse(request, "admin/assessment/window_manage.html", context)
 

@@ -127,8 +127,14 @@ class MarkingAssignment(models.Model):
 
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="marking")
     role = models.CharField(max_length=12, choices=Role.choices)
+    # Empty: back in the pool (the marker left the hub or was deactivated before marking it),
+    # waiting for staff to give it to someone else.
     marker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="marking_assignments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="marking_assignments",
     )
     result = models.CharField(max_length=4, choices=Result.choices, blank=True)
     feedback = models.TextField(blank=True)
@@ -140,7 +146,7 @@ class MarkingAssignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_role_display()} of {self.entry} by {self.marker}"
+        return f"{self.get_role_display()} of {self.entry} by {self.marker or 'nobody yet'}"
 
 
 class Outcome(models.Model):

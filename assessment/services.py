@@ -197,11 +197,49 @@ def latest_submission(entry: Entry) -> Submission | None:
 # --- Marking --------------------------------------------------------------------------------------
 
 
+def is_current_marker(*, user: User, hub_id: int) -> bool:
+    """Marking is for active staff of the script's hub, at the moment they mark."""
+    from programmes.models import HubMembership
+
+    return bool(user.is_active and HubMembership.objects.filter(user_id=user.pk, hub_id=hub_id).exists())
+
+
 @transaction.atomic
 def markers_assign(*, window: AssessmentWindow, markers: list[User]) -> int:
-    """Share the scripts without a first marker among ``markers`` in turn. Returns how many."""
+    """Give the scripts in the pool (their marker left) and those without a first marker to
+    ``markers`` in turn, never to someone who already marked the script. Returns how many."""
     if not markers:
         raise AssessmentError("Choose at least one marker.")
+    hub_id = window.course.cohort.hub_id
+    for marker in markers:
+        if not is_current_marker(user=marker, hub_id=hub_id):
+            raise AssessmentError(f"{marker} is not on the staff of {window.course.cohort.hub}.")
+    turn = 0
+
+    def next_marker(involved: set[int]) -> User | None:
+        nonlocal turn
+        for offset in range(len(markers)):
+            candidate = markers[(turn + offset) % len(markers)]
+            if candidate.pk not in involved:
+                turn += offset + 1
+                return candidate
+        return None
+
+    given = 0
+    pooled = (
+        MarkingAssignment.objects.select_for_update()
+        .filter(entry__window=window, marker__isnull=True)
+        .order_by("entry_id", "pk")
+    )
+    for assignment in pooled:
+        involved = set(
+            assignment.entry.marking.exclude(marker__isnull=True).values_list("marker_id", flat=True)
+        )
+        marker = next_marker(involved)
+        if marker is not None:
+            assignment.marker = marker
+            assignment.save(update_fields=["marker"])
+            given += 1
     entries = [
         e
         for e in window.entries.filter(access__in=[Entry.Access.ENGAGEMENT, Entry.Access.GRANTED])
@@ -209,18 +247,39 @@ def markers_assign(*, window: AssessmentWindow, markers: list[User]) -> int:
         .order_by("pk")
         if latest_submission(e) is not None
     ]
-    for index, entry in enumerate(entries):
+    for entry in entries:
         MarkingAssignment.objects.create(
-            entry=entry, role=MarkingAssignment.Role.FIRST, marker=markers[index % len(markers)]
+            entry=entry, role=MarkingAssignment.Role.FIRST, marker=next_marker(set())
         )
-    return len(entries)
+    return given + len(entries)
+
+
+def marking_return_to_pool(*, user: User, hub_id: int | None = None) -> int:
+    """``user``'s scripts not yet marked (at ``hub_id``, or everywhere) go back to the pool, for
+    staff to give to another marker. Marks already given stay. Returns how many."""
+    pending = MarkingAssignment.objects.filter(
+        marker=user, result="", entry__window__results_released_at__isnull=True
+    )
+    if hub_id is not None:
+        pending = pending.filter(entry__window__course__cohort__hub_id=hub_id)
+    return pending.update(marker=None)
+
+
+def marking_pool_size(*, window: AssessmentWindow) -> int:
+    return MarkingAssignment.objects.filter(entry__window=window, marker__isnull=True).count()
 
 
 @transaction.atomic
 def mark(*, assignment: MarkingAssignment, by: User, result: str, feedback: str) -> MarkingAssignment:
-    assignment = MarkingAssignment.objects.select_for_update().get(pk=assignment.pk)
-    if assignment.marker_id != by.pk:
+    assignment = (
+        MarkingAssignment.objects.select_for_update(of=("self",))
+        .select_related("entry__window__course__cohort")
+        .get(pk=assignment.pk)
+    )
+    if assignment.marker_id is None or assignment.marker_id != by.pk:
         raise AssessmentError("Only the marker this script was given to can mark it.")
+    if not is_current_marker(user=by, hub_id=assignment.entry.window.course.cohort.hub_id):
+        raise AssessmentError("Only current staff of the hub can mark its scripts.")
     if assignment.entry.window.results_released_at:
         raise AssessmentError("Results have been released; marks can no longer change.")
     if result not in MarkingAssignment.Result.values:
@@ -240,9 +299,11 @@ def _lead_needed(entry: Entry) -> None:
     """Disagreements go to a lead: the hub's first administrator who marked neither."""
     from programmes.models import HubMembership
 
-    involved = set(entry.marking.values_list("marker_id", flat=True))
+    involved = set(entry.marking.exclude(marker__isnull=True).values_list("marker_id", flat=True))
     lead = (
-        HubMembership.objects.filter(hub=entry.window.course.cohort.hub, role=HubMembership.Role.HUB_ADMIN)
+        HubMembership.objects.filter(
+            hub=entry.window.course.cohort.hub, role=HubMembership.Role.HUB_ADMIN, user__is_active=True
+        )
         .exclude(user_id__in=involved)
         .order_by("pk")
         .first()
@@ -251,9 +312,12 @@ def _lead_needed(entry: Entry) -> None:
         raise AssessmentError(
             "A lead marker is needed to resolve a disagreement, but no other hub administrator is available."
         )
-    MarkingAssignment.objects.get_or_create(
+    assignment, _ = MarkingAssignment.objects.get_or_create(
         entry=entry, role=MarkingAssignment.Role.LEAD, defaults={"marker": lead.user}
     )
+    if assignment.marker_id is None:  # back in the pool: the earlier lead left
+        assignment.marker = lead.user
+        assignment.save(update_fields=["marker"])
 
 
 @transaction.atomic
@@ -262,6 +326,10 @@ def moderation_sample(
 ) -> int:
     """Second marking of every fail and a share of the passes (every n-th, in a fixed order)."""
     share = settings.ASSESSMENT_MODERATION_PASS_SHARE if share_of_passes is None else share_of_passes
+    if moderator is None:
+        raise AssessmentError("Choose a moderator.")
+    if not is_current_marker(user=moderator, hub_id=window.course.cohort.hub_id):
+        raise AssessmentError(f"{moderator} is not on the staff of {window.course.cohort.hub}.")
     firsts = list(
         MarkingAssignment.objects.filter(entry__window=window, role=MarkingAssignment.Role.FIRST).order_by(
             "entry_id"
@@ -278,9 +346,13 @@ def moderation_sample(
     for first in sampled:
         if first.marker_id == moderator.pk:
             raise AssessmentError("The moderator must not moderate their own marking.")
-        _, made = MarkingAssignment.objects.get_or_create(
+        assignment, made = MarkingAssignment.objects.get_or_create(
             entry=first.entry, role=MarkingAssignment.Role.MODERATION, defaults={"marker": moderator}
         )
+        if assignment.marker_id is None:  # back in the pool: the earlier moderator left
+            assignment.marker = moderator
+            assignment.save(update_fields=["marker"])
+            made = True
         created += made
     return created
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from programmes.models import HubMembership
 from programmes.views import own_enrolment
 
 from .models import MarkingAssignment, Outcome
@@ -74,10 +76,25 @@ def participant_assessment(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def own_marking(request: HttpRequest) -> QuerySet[MarkingAssignment]:
+    """The scripts given to the signed-in marker, at hubs whose staff they are now (checked at
+    every request: someone who left a hub or was deactivated sees none of its scripts)."""
+    user = request.user
+    if not user.is_active:
+        return MarkingAssignment.objects.none()
+    return MarkingAssignment.objects.filter(
+        marker=user,
+        entry__window__course__cohort__hub__in=HubMembership.objects.filter(user=user).values("hub_id"),
+    )
+
+
 @login_required
 def marking_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_active or not (user.is_superuser or HubMembership.objects.filter(user=user).exists()):
+        raise Http404  # marking is for current hub staff
     assignments = (
-        MarkingAssignment.objects.filter(marker=request.user)
+        own_marking(request)
         .select_related("entry__participant__user", "entry__window__course__programme")
         .order_by("marked_at", "pk")
     )
@@ -103,11 +120,8 @@ class MarkForm(forms.Form):
 def marking_script(request: HttpRequest, assignment_id: int) -> HttpResponse:
     """A marker sees only the scripts assigned to them: anything else is 404."""
     assignment = get_object_or_404(
-        MarkingAssignment.objects.select_related(
-            "entry__participant__user", "entry__window__course__programme"
-        ),
+        own_marking(request).select_related("entry__participant__user", "entry__window__course__programme"),
         pk=assignment_id,
-        marker=request.user,
     )
     form = MarkForm(
         request.POST or None, initial={"result": assignment.result, "feedback": assignment.feedback}
@@ -153,7 +167,7 @@ def case_study_file(request: HttpRequest, pk: int) -> FileResponse:
 @login_required
 def response_file(request: HttpRequest, assignment_id: int) -> FileResponse:
     """A script's uploaded response, for the marker it was given to only."""
-    assignment = get_object_or_404(MarkingAssignment, pk=assignment_id, marker=request.user)
+    assignment = get_object_or_404(own_marking(request), pk=assignment_id)
     submission = latest_submission(assignment.entry)
     if submission is None or not submission.file:
         raise Http404

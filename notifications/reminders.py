@@ -298,7 +298,7 @@ def marking_due(today: date) -> int:
 
     sent = 0
     pending = MarkingAssignment.objects.filter(
-        result="", entry__window__results_released_at__isnull=True
+        result="", marker__isnull=False, entry__window__results_released_at__isnull=True
     ).select_related("marker", "entry__window__course__programme")
     by_marker: dict[tuple[int, int], list] = {}
     for assignment in pending:

@@ -40,6 +40,7 @@ from .services import (
     EnrolmentError,
     activity_save,
     hub_membership_add,
+    membership_end,
     participant_enrol,
     sync_staff_access,
     validate_enrolment,
@@ -182,9 +183,8 @@ class HubAdmin(HubScopedAdmin):
         # Memberships go through the service so that role permissions follow.
         instances = formset.save(commit=False)
         for membership in formset.deleted_objects:
-            from .services import hub_membership_remove
-
-            hub_membership_remove(membership=membership)
+            # Leaving the hub ends its facilitation and returns unmarked scripts to the pool.
+            membership_end(membership=membership, by=request.user)
         for membership in instances:
             hub_membership_add(hub=form.instance, user=membership.user, role=membership.role)
 
@@ -604,6 +604,8 @@ class HubMembershipAdmin(HubScopedAdmin):
         obj.pk = membership.pk
 
     def delete_model(self, request, obj):
-        from .services import hub_membership_remove
+        membership_end(membership=obj, by=request.user)
 
-        hub_membership_remove(membership=obj)
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            membership_end(membership=membership, by=request.user)

@@ -131,14 +131,23 @@ def register_roster(*, activity: Activity, user: User | None = None) -> QuerySet
 
 
 def calendar_activities(*, user: User, since: date | None = None) -> QuerySet[Activity]:
-    """Sessions and deadlines for a participant's live enrolments and a facilitator's groups."""
+    """Sessions and deadlines for a participant's live enrolments and a facilitator's groups.
+
+    Read when the feed is fetched: an inactive account has none, and a facilitator's groups
+    count only at hubs whose staff they are now (whatever facilitation was left behind)."""
+    if not user.is_active:
+        return Activity.objects.none()
     enrolments = Participant.objects.filter(user=user, status__in=Participant.LIVE_STATUSES)
     own_groups = enrolments.exclude(group__isnull=True).values("group_id")
     as_participant = Q(course__in=enrolments.values("course_id")) & (
         Q(group__isnull=True) | Q(group__in=own_groups)
     )
-    as_facilitator = Q(group__in=facilitated_group_ids(user)) | Q(
-        group__isnull=True, course__in=_courses_with_user_groups(user)
+    current = Group.objects.filter(
+        facilitators=user,
+        course__cohort__hub__in=HubMembership.objects.filter(user=user).values("hub_id"),
+    )
+    as_facilitator = Q(group__in=current.values("pk")) | Q(
+        group__isnull=True, course__in=current.values("course_id")
     )
     activities = Activity.objects.filter(as_participant | as_facilitator)
     if since is not None:

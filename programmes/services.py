@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import logging
 import secrets
 from collections.abc import Mapping
 from datetime import date
@@ -27,7 +28,9 @@ from .models import (
     Programme,
 )
 from .roles import FACILITATOR_GROUP, HUB_ADMIN_GROUP
-from .signals import place_freed
+from .signals import place_freed, staff_left
+
+logger = logging.getLogger(__name__)
 
 # DfE's reasons (NPQ participant API), so that exports match what lead providers report.
 WITHDRAWAL_REASONS: dict[str, str] = {
@@ -108,10 +111,57 @@ def hub_membership_add(*, hub: Hub, user: User, role: str) -> HubMembership:
 
 
 @transaction.atomic
-def hub_membership_remove(*, membership: HubMembership) -> None:
-    user = membership.user
+def membership_end(*, membership: HubMembership, by: User | None = None) -> None:
+    """``membership.user`` leaves ``membership.hub``, in one transaction: the membership goes,
+    their facilitation of the hub's groups ends, their unmarked scripts there go back to the
+    pool (assessment listens to ``staff_left``), and their admin access follows what remains."""
+    membership = (
+        HubMembership.objects.select_for_update()
+        .select_related("user", "hub")
+        .filter(pk=membership.pk)
+        .first()
+    )
+    if membership is None:  # already ended (a second click, or two staff at once)
+        return
+    user, hub = membership.user, membership.hub
     membership.delete()
+    _staff_work_end(user=user, hub=hub, by=by)
     sync_staff_access(user=user)
+
+
+hub_membership_remove = membership_end  # the earlier name
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, by: User | None = None) -> User:
+    """Deactivate ``user`` (they can no longer sign in), in one transaction: every group
+    facilitation ends, every unmarked script goes back to the pool, and their calendar address
+    stops working. Hub memberships stay, so that reactivating someone is a deliberate second step
+    for the facilitation and marking."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    _staff_work_end(user=user, hub=None, by=by)
+    CalendarFeed.objects.filter(user=user).delete()
+    sync_staff_access(user=user)
+    return user
+
+
+def _staff_work_end(*, user: User, hub: Hub | None, by: User | None) -> None:
+    """End ``user``'s facilitation (of ``hub``'s groups, or all) and tell other apps they left."""
+    facilitations = Group.facilitators.through.objects.filter(user=user)
+    if hub is not None:
+        facilitations = facilitations.filter(group__course__cohort__hub=hub)
+    ended, _ = facilitations.delete()
+    staff_left.send(sender=HubMembership, user=user, hub_id=hub.pk if hub else None, by=by)
+    logger.info(
+        "staff work ended: user=%s hub=%s by=%s facilitations=%s",
+        user.pk,
+        hub.pk if hub else "all",
+        by.pk if by else None,
+        ended,
+    )
 
 
 def sync_staff_access(*, user: User) -> None:

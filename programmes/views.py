@@ -38,7 +38,8 @@ def calendar_rotate(request: HttpRequest) -> HttpResponse:
 
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The feed itself: no sign-in (calendar apps cannot), the secret token is the key."""
-    feed = get_object_or_404(CalendarFeed.objects.select_related("user"), token=token)
+    # A deactivated account's address serves nothing (not even its name), as if unknown.
+    feed = get_object_or_404(CalendarFeed.objects.select_related("user"), token=token, user__is_active=True)
     since = timezone.localdate() - timezone.timedelta(days=90)
     body = render_calendar(
         name=f"{settings.SERVICE_NAME}: {feed.user.get_full_name()}",

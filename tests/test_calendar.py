@@ -76,7 +76,7 @@ def test_withdrawn_participant_feed_is_empty(client, course_with_two_groups):
 
 def test_facilitator_feed_has_their_groups_sessions(client, course_with_two_groups):
     group, other, winter, summer, deadline, elsewhere = course_with_two_groups
-    facilitator = HubStaffFactory()
+    facilitator = HubStaffFactory(hub=other.course.cohort.hub, hub__role="facilitator")
     other.facilitators.add(facilitator)
     sync_staff_access(user=facilitator)
     body = feed(client, facilitator)
