@@ -131,6 +131,14 @@ class Endorsement(models.Model):
         ENDORSED = "endorsed", "Endorsed"
         DECLINED = "declined", "Declined"
 
+    class DomainConcern(models.TextChoices):
+        """Why hub staff should check who really holds the endorser's address (see
+        applications/endorsement_checks.py); decided when the request is sent."""
+
+        NONE = "", "No concern"
+        WEBMAIL = "webmail", "Personal email address (a public webmail service)"
+        NEW_FOR_SCHOOL = "new_for_school", "Address domain not seen before for this school"
+
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="endorsements")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.APPLICATION)
     employment = models.ForeignKey(
@@ -150,6 +158,28 @@ class Endorsement(models.Model):
     decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
     reason = models.TextField(blank=True)
     decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Anyone can name an address they control as their headteacher's: staff are shown requests
+    # to webmail or to a domain new for the school, and confirm them or ask again.
+    endorser_domain = models.CharField(
+        "endorser's address domain", max_length=255, blank=True, help_text="The part after @."
+    )
+    domain_concern = models.CharField(
+        "address check", max_length=20, choices=DomainConcern.choices, blank=True, default=""
+    )
+    domain_confirmed_at = models.DateTimeField("address confirmed at", null=True, blank=True)
+    domain_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="address confirmed by",
+    )
+    # Staff asked again (a corrected address): this request's link no longer works.
+    replaced_at = models.DateTimeField(null=True, blank=True)
+    replaced_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 

@@ -19,6 +19,7 @@ from programmes.models import Cohort, Course, Group, Participant
 from programmes.services import EnrolmentError, participant_enrol
 
 from . import emails
+from .endorsement_checks import domain_concern, email_domain
 from .models import Application, Employment, Endorsement, Transition
 
 S = Application.Status
@@ -29,7 +30,8 @@ TRANSITIONS: dict[str, set[str]] = {
     S.SUBMITTED: {S.AWAITING_ENDORSEMENT, S.WITHDRAWN},
     # Not endorsed while the link worked (ENDORSEMENT_LINK_DAYS): the application expires.
     S.AWAITING_ENDORSEMENT: {S.ENDORSED, S.ENDORSEMENT_DECLINED, S.WITHDRAWN, S.REGISTRATION_EXPIRED},
-    S.ENDORSED: {S.ACCEPTED, S.WAITLISTED, S.REJECTED, S.WITHDRAWN},
+    # Staff may ask for the endorsement again (a corrected address) before deciding.
+    S.ENDORSED: {S.ACCEPTED, S.WAITLISTED, S.REJECTED, S.WITHDRAWN, S.AWAITING_ENDORSEMENT},
     S.WAITLISTED: {S.ACCEPTED, S.REJECTED, S.WITHDRAWN},
     S.ENDORSEMENT_DECLINED: set(),
     S.ACCEPTED: set(),
@@ -45,6 +47,9 @@ class ApplicationError(ValueError):
 
 class EndorsementLinkError(ApplicationError):
     pass
+
+
+REPLACED_LINK = "This link has been replaced: the hub asked for the endorsement again, in a newer email."
 
 
 def transition(
@@ -225,15 +230,19 @@ def endorsement_request(
     kind: str = Endorsement.Kind.APPLICATION,
     employment: Employment | None = None,
 ) -> tuple[Endorsement, str]:
-    """Create an endorsement request and email its link (after commit). Returns it and its token."""
+    """Create an endorsement request and email its link (after commit). Returns it and its token.
+    The address is checked for staff (webmail, or a domain new for the school) as it is sent."""
     token = secrets.token_urlsafe(32)
     now = timezone.now()
+    urn = employment.institution_id if employment is not None else application.institution_id
     endorsement = Endorsement.objects.create(
         application=application,
         kind=kind,
         employment=employment,
         endorser_name=name,
         endorser_email=email.lower(),
+        endorser_domain=email_domain(email),
+        domain_concern=domain_concern(email=email, urn=urn, before=now),
         token_hash=_hash(token),
         sent_at=now,
         expires_at=now + timedelta(days=settings.ENDORSEMENT_LINK_DAYS),
@@ -255,6 +264,8 @@ def endorsement_for_token(token: str) -> Endorsement:
         raise EndorsementLinkError("This link is not valid.")
     if endorsement.used_at is not None:
         raise EndorsementLinkError("This link has already been used.")
+    if endorsement.replaced_at is not None:
+        raise EndorsementLinkError(REPLACED_LINK)
     if timezone.now() >= endorsement.expires_at:
         raise EndorsementLinkError("This link has expired.")
     application = endorsement.application
@@ -296,6 +307,8 @@ def endorsement_answer(
     endorsement = Endorsement.objects.select_for_update().get(pk=endorsement.pk)
     if endorsement.used_at is not None:
         raise EndorsementLinkError("This link has already been used.")
+    if endorsement.replaced_at is not None:
+        raise EndorsementLinkError(REPLACED_LINK)
     if timezone.now() >= endorsement.expires_at:
         raise EndorsementLinkError("This link has expired.")
     if not may_endorse(endorsement=endorsement, user=user):
@@ -315,6 +328,68 @@ def endorsement_answer(
     if endorse and endorsement.employment_id:
         employment_confirm(employment=endorsement.employment)
     transaction.on_commit(lambda: emails.endorsement_decided(endorsement))
+    return endorsement
+
+
+# --- Checking the endorser's address (staff) ----------------------------------------------------
+
+
+@transaction.atomic
+def endorsement_domain_confirm(*, endorsement: Endorsement, by: User) -> Endorsement:
+    """Staff checked with the school that the address is the endorser's: record who and when."""
+    endorsement = Endorsement.objects.select_for_update().get(pk=endorsement.pk)
+    if endorsement.replaced_at is not None:
+        raise ApplicationError("This endorsement request was replaced by a newer one.")
+    if not endorsement.domain_concern:
+        raise ApplicationError("The endorser's address raised no concern, so there is nothing to confirm.")
+    if endorsement.domain_confirmed_at is None:
+        endorsement.domain_confirmed_at, endorsement.domain_confirmed_by = timezone.now(), by
+        endorsement.save(update_fields=["domain_confirmed_at", "domain_confirmed_by"])
+    return endorsement
+
+
+ASK_AGAIN_STATUSES = (S.AWAITING_ENDORSEMENT, S.ENDORSED)
+
+
+@transaction.atomic
+def endorsement_request_again(*, application: Application, name: str, email: str, by: User) -> Endorsement:
+    """Staff ask for the endorsement again, at a corrected address: the earlier link stops
+    working at once (answered or not), and an endorsed application waits for the new answer."""
+    application = _locked(application)
+    if application.status not in ASK_AGAIN_STATUSES:
+        raise ApplicationError(
+            "The endorsement can be asked for again only while the application waits for it or "
+            f"before the hub decides, not once it is {application.get_status_display().lower()}."
+        )
+    name, email = name.strip(), email.strip().lower()
+    if not name or not email:
+        raise ApplicationError("Give the endorser's name and email address.")
+    now = timezone.now()
+    earlier = list(
+        Endorsement.objects.select_for_update().filter(
+            application=application, kind=Endorsement.Kind.APPLICATION, replaced_at__isnull=True
+        )
+    )
+    for old in earlier:
+        old.replaced_at, old.replaced_by = now, by
+        old.save(update_fields=["replaced_at", "replaced_by"])
+    employment = next((e.employment for e in earlier if e.employment_id), None)
+    if employment is not None:
+        employment.headteacher_name, employment.headteacher_email = name, email
+        employment.confirmed = False
+        employment.save(update_fields=["headteacher_name", "headteacher_email", "confirmed"])
+    application.endorser_name, application.endorser_email = name, email
+    application.save(update_fields=["endorser_name", "endorser_email"])
+    endorsement, _ = endorsement_request(
+        application=application, name=name, email=email, employment=employment
+    )
+    if application.status == S.ENDORSED:
+        transition(
+            application,
+            S.AWAITING_ENDORSEMENT,
+            by=by,
+            note=f"Endorsement asked for again, of {name} ({email}).",
+        )
     return endorsement
 
 

@@ -45,6 +45,7 @@ def endorsement_chasers(today: date) -> int:
     sent = 0
     waiting = Endorsement.objects.filter(
         used_at__isnull=True,
+        replaced_at__isnull=True,
         kind=Endorsement.Kind.APPLICATION,
         application__status=Application.Status.AWAITING_ENDORSEMENT,
         sent_at__lt=_start_of(today - timedelta(days=CHASE_DAYS[0] - 1)),
@@ -79,6 +80,7 @@ def endorsements_expire(today: date) -> int:
     sent = 0
     stale = Endorsement.objects.filter(
         used_at__isnull=True,
+        replaced_at__isnull=True,  # asked again: the newer request's link counts
         kind=Endorsement.Kind.APPLICATION,
         expires_at__lte=timezone.now(),
         application__status=Application.Status.AWAITING_ENDORSEMENT,
