@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, time
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -17,6 +19,7 @@ from accounts.models import User
 from programmes.admin import HubScopedAdmin
 from programmes.selectors import register_scope
 
+from .documents import kind_of, max_upload_bytes, too_large_message
 from .models import LONDON, AssessmentWindow, Entry, MarkingAssignment
 from .services import (
     AssessmentError,
@@ -34,6 +37,26 @@ register_scope(AssessmentWindow, hub_path="course__cohort__hub")
 register_scope(Entry, hub_path="window__course__cohort__hub")
 
 
+class AssessmentWindowForm(forms.ModelForm):
+    class Meta:
+        model = AssessmentWindow
+        fields = ("course", "opens_on", "case_study_title", "case_study_text", "case_study_file")
+
+    def clean_case_study_file(self):
+        """A .docx or PDF by its bytes, stored under a name of our making with that extension."""
+        upload = self.cleaned_data.get("case_study_file")
+        if not isinstance(upload, UploadedFile):
+            return upload  # unchanged or cleared
+        if upload.size > max_upload_bytes():
+            raise forms.ValidationError(too_large_message())
+        kind = kind_of(upload.read(8))
+        upload.seek(0)
+        if kind is None:
+            raise forms.ValidationError("The case study must be a Word document (.docx) or a PDF.")
+        upload.name = f"{uuid.uuid4().hex}.{kind}"
+        return upload
+
+
 class StaffChoiceForm(forms.Form):
     markers = forms.ModelMultipleChoiceField(queryset=User.objects.none(), required=False)
     moderator = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
@@ -46,6 +69,7 @@ class StaffChoiceForm(forms.Form):
 class AssessmentWindowAdmin(HubScopedAdmin):
     list_display = ("course", "opens_on", "closes", "marking_due", "released", "manage_link")
     list_select_related = ("course__programme", "course__cohort")
+    form = AssessmentWindowForm
     fields = ("course", "opens_on", "case_study_title", "case_study_text", "case_study_file")
 
     @admin.display(description="Closes")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import math
-import re
-import zipfile
+import uuid
 from datetime import date, datetime
 
 from django.conf import settings
@@ -16,9 +14,8 @@ from django.utils import timezone
 from accounts.models import User
 from programmes.models import Course, EngagementTally, Participant
 
+from .documents import DocumentError, count_words, read_response
 from .models import AssessmentWindow, Entry, MarkingAssignment, Outcome, Submission
-
-WORD = re.compile(r"[\w'’-]+")
 
 
 class AssessmentError(ValueError):
@@ -110,35 +107,6 @@ def entry_extend(
 # --- Submission -----------------------------------------------------------------------------------
 
 
-def count_words(text: str) -> int:
-    return len(WORD.findall(text))
-
-
-def text_of_upload(upload: UploadedFile) -> str:
-    """The words of a .docx or .pdf, judged by its content rather than its name."""
-    if upload.size > settings.ASSESSMENT_MAX_UPLOAD_MB * 1024 * 1024:
-        raise AssessmentError(f"The file must be smaller than {settings.ASSESSMENT_MAX_UPLOAD_MB} MB.")
-    data = upload.read()
-    upload.seek(0)
-    if data.startswith(b"%PDF-"):
-        from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
-
-        try:
-            return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
-        except (PdfReadError, ValueError) as exc:
-            raise AssessmentError("The PDF could not be read. Save it again and upload it.") from exc
-    if data.startswith(b"PK"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                xml = archive.read("word/document.xml").decode("utf-8", errors="ignore")
-        except (zipfile.BadZipFile, KeyError) as exc:
-            raise AssessmentError("The file must be a Word document (.docx) or a PDF.") from exc
-        paragraphs = re.sub(r"</w:p>", "\n", xml)
-        return re.sub(r"<[^>]+>", "", paragraphs)
-    raise AssessmentError("The file must be a Word document (.docx) or a PDF.")
-
-
 @transaction.atomic
 def submission_create(
     *, entry: Entry, text: str = "", upload: UploadedFile | None = None, now: datetime | None = None
@@ -161,15 +129,47 @@ def submission_create(
     text = text.strip()
     if not text and upload is None:
         raise AssessmentError("Enter your response or upload it as a .docx or .pdf file.")
-    words = count_words(text) if text else count_words(text_of_upload(upload))
+    if text and upload is not None:
+        raise AssessmentError("Type your response or upload it as a file, not both.")
+    response = None
+    if upload is not None:
+        try:
+            response = read_response(upload)
+        except DocumentError as exc:
+            raise AssessmentError(str(exc)) from exc
+    words = count_words(text or response.text)
     limit = entry.window.course.programme.max_response_words
     if words > limit:
         raise AssessmentError(f"Your response has {words:,} words. It must be {limit:,} words or fewer.")
-    submission = Submission.objects.create(
-        entry=entry, text=text, file=upload or "", word_count=words, submitted_at=now
-    )
+    submission = Submission(entry=entry, text=text, word_count=words, submitted_at=now)
+    if response is not None:
+        # A name of our making with the extension of what the file is, never the participant's.
+        submission.file.save(f"{uuid.uuid4().hex}.{response.kind}", upload, save=False)
+    submission.save()
+    _submissions_prune(entry=entry, keep=submission)
     transaction.on_commit(lambda: _receipt(submission))
     return submission
+
+
+def _submissions_prune(*, entry: Entry, keep: Submission) -> None:
+    """Keep the entry's latest ``ASSESSMENT_MAX_SUBMISSIONS_KEPT`` submissions; delete older ones
+    and, once the deletion is committed, their files."""
+    older = list(
+        entry.submissions.exclude(pk=keep.pk).order_by("-submitted_at", "-pk")[
+            max(settings.ASSESSMENT_MAX_SUBMISSIONS_KEPT - 1, 0) :
+        ]
+    )
+    if not older:
+        return
+    files = [s.file.name for s in older if s.file]
+    Submission.objects.filter(pk__in=[s.pk for s in older]).delete()
+
+    def delete_files() -> None:
+        storage = Submission._meta.get_field("file").storage
+        for name in files:
+            storage.delete(name)
+
+    transaction.on_commit(delete_files)
 
 
 def _receipt(submission: Submission) -> None:

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from programmes.models import HubMembership
 from programmes.views import own_enrolment
 
+from .documents import CONTENT_TYPES, kind_of, too_large_message
 from .models import MarkingAssignment, Outcome
 from .services import AssessmentError, entry_for, latest_submission, mark, submission_create
+from .uploads import UploadLimitHandler
 
 
 class SubmissionForm(forms.Form):
@@ -33,11 +39,29 @@ class SubmissionForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@csrf_exempt  # checked in _participant_assessment, once the upload limit is in place (see Django's docs)
 def participant_assessment(request: HttpRequest, pk: int) -> HttpResponse:
+    """The request body is read under the upload limit: a file over it is never stored, not even
+    in a temporary file, and the participant is told why next to the upload field."""
+    upload_limit = UploadLimitHandler(request)
+    request.upload_handlers.insert(0, upload_limit)
+    if request.method == "POST":
+        try:
+            request.POST  # noqa: B018 - read the body now, under the limit
+        except RequestDataTooBig:  # typed fields over DATA_UPLOAD_MAX_MEMORY_SIZE
+            return _refused(
+                request, pk, "text", "Your response is too long to submit. Shorten it and try again."
+            )
+        if upload_limit.refused:
+            return _refused(request, pk, "file", too_large_message())
+    return _participant_assessment(request, pk)
+
+
+@csrf_protect
+def _participant_assessment(request: HttpRequest, pk: int) -> HttpResponse:
     """Only the participant's own enrolment; access, time and length are checked by the service."""
     participant = own_enrolment(request, pk)
     entry = entry_for(participant=participant)
-    window = entry.window if entry else getattr(participant.course, "assessment_window", None)
     form = SubmissionForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         if entry is None or not entry.may_submit:
@@ -54,6 +78,21 @@ def participant_assessment(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, "Your response has been submitted. We have emailed you a receipt.")
                 return redirect("participant_assessment", pk)
+    return _assessment_page(request, participant, entry, form)
+
+
+def _refused(request: HttpRequest, pk: int, field: str, message: str) -> HttpResponse:
+    """The page again with ``message`` next to ``field``, for a request refused while it was read
+    (nothing of it is kept, so no CSRF check is needed)."""
+    participant = own_enrolment(request, pk)
+    form = SubmissionForm(data={})
+    form.is_valid()
+    form.add_error(field, message)
+    return _assessment_page(request, participant, entry_for(participant=participant), form, status=413)
+
+
+def _assessment_page(request, participant, entry, form, status: int = 200) -> HttpResponse:
+    window = entry.window if entry else getattr(participant.course, "assessment_window", None)
     outcome = None
     if entry is not None and entry.window.results_released_at:
         outcome = Outcome.objects.filter(entry=entry).first()
@@ -72,7 +111,9 @@ def participant_assessment(request: HttpRequest, pk: int) -> HttpResponse:
             "is_open": bool(entry and entry.may_submit and entry.window.opens_at <= now <= entry.closes_at),
             "max_words": participant.course.programme.max_response_words,
             "hub": participant.course.cohort.hub,
+            "max_upload_mb": settings.ASSESSMENT_MAX_UPLOAD_MB,
         },
+        status=status,
     )
 
 
@@ -157,11 +198,7 @@ def case_study_file(request: HttpRequest, pk: int) -> FileResponse:
     entry = entry_for(participant=participant)
     if entry is None or not entry.may_submit or not entry.window.case_study_file:
         raise Http404
-    return FileResponse(
-        entry.window.case_study_file.open("rb"),
-        as_attachment=True,
-        filename=entry.window.case_study_file.name.rsplit("/", 1)[-1],
-    )
+    return _download(entry.window.case_study_file, "case-study")
 
 
 @login_required
@@ -171,7 +208,20 @@ def response_file(request: HttpRequest, assignment_id: int) -> FileResponse:
     submission = latest_submission(assignment.entry)
     if submission is None or not submission.file:
         raise Http404
-    extension = submission.file.name.rsplit(".", 1)[-1] if "." in submission.file.name else "bin"
-    return FileResponse(
-        submission.file.open("rb"), as_attachment=True, filename=f"script-{assignment.entry_id}.{extension}"
+    return _download(submission.file, f"script-{assignment.entry_id}")
+
+
+def _download(file: FieldFile, stem: str) -> FileResponse:
+    """A stored file as a download: its type (and the extension of ``stem``) from what its bytes
+    are, never from a name, and never rendered or sniffed by the browser."""
+    handle = file.open("rb")
+    kind = kind_of(handle.read(8))
+    handle.seek(0)
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{stem}.{kind or 'bin'}",
+        content_type=CONTENT_TYPES.get(kind, "application/octet-stream"),
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

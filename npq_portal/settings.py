@@ -380,8 +380,13 @@ ENDORSEMENT_LINK_DAYS = env.int("ENDORSEMENT_LINK_DAYS", default=14)
 # Engagement: seconds to wait after a register save or import before re-tallying the course.
 TALLY_DEBOUNCE_SECONDS = env.int("TALLY_DEBOUNCE_SECONDS", default=30)
 # Assessment: largest upload, and the share of passes a moderator second-marks (all fails are).
+# The upload limit is the whole request to the upload page (the file and the typed fields):
+# assessment.uploads stops reading at it; the proxy in docker-compose.yml refuses larger bodies.
 ASSESSMENT_MAX_UPLOAD_MB = env.int("ASSESSMENT_MAX_UPLOAD_MB", default=10)
 ASSESSMENT_MODERATION_PASS_SHARE = env.float("ASSESSMENT_MODERATION_PASS_SHARE", default=0.1)
+# Resubmissions kept per participant (the latest; older ones and their files are deleted).
+ASSESSMENT_MAX_SUBMISSIONS_KEPT = max(env.int("ASSESSMENT_MAX_SUBMISSIONS_KEPT", default=10), 1)
+# Form fields (not files) read into memory per request; a file over 5 MB goes to a temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The funding round whose rules the public "check your funding" pages apply.

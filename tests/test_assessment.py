@@ -1,7 +1,6 @@
 """Summative assessment: the 8-day window across clock changes, access, submissions, marking, outcomes."""
 
 import io
-import zipfile
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -119,13 +118,14 @@ def test_over_length_responses_are_refused_with_the_count(client, window):
 
 
 def docx(text: str) -> bytes:
+    """A real Word document (python-docx), one paragraph per line."""
+    import docx as python_docx
+
+    document = python_docx.Document()
+    for line in text.split("\n"):
+        document.add_paragraph(line)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        paragraphs = "".join(f"<w:p><w:r><w:t>{line}</w:t></w:r></w:p>" for line in text.split("\n"))
-        archive.writestr(
-            "word/document.xml", f'<w:document xmlns:w="w"><w:body>{paragraphs}</w:body></w:document>'
-        )
+    document.save(buffer)
     return buffer.getvalue()
 
 
