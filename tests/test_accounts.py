@@ -106,4 +106,4 @@ def test_pages_are_govuk_styled_with_skip_link_header_and_phase_banner(client):
     assert 'class="govuk-phase-banner"' in html
     assert 'class="govuk-footer"' in html
     assert "vendor/govuk-frontend/govuk-frontend.min.css" in html
-    assert "<title>Sign In – NPQ Portal</title>" in html
+    assert "<title>Sign in – NPQ Portal</title>" in html
