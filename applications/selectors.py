@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import QuerySet
+from allauth.account.models import EmailAddress
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
 
 from accounts.models import User
-from programmes.models import Cohort
+from programmes.models import Cohort, Participant
 
-from .models import Application
+from .models import Application, Endorsement
 
 NEXT_STEPS = {
     Application.Status.DRAFT: "Finish your application. It is saved as you go.",
@@ -24,6 +27,26 @@ NEXT_STEPS = {
     Application.Status.WITHDRAWN: "You withdrew this application.",
     Application.Status.REGISTRATION_EXPIRED: "The application was not finished in time. You can start a new one while registration is open.",
 }
+
+
+# How an application's status reads after "it" or "that", in messages such as "An application
+# that was not endorsed cannot become ..." (the labels are names for lists, not phrases).
+STATUS_PHRASES = {
+    Application.Status.DRAFT: "has not been submitted",
+    Application.Status.SUBMITTED: "has just been submitted",
+    Application.Status.AWAITING_ENDORSEMENT: "is waiting for endorsement",
+    Application.Status.ENDORSED: "has been endorsed",
+    Application.Status.ENDORSEMENT_DECLINED: "was not endorsed",
+    Application.Status.ACCEPTED: "has been accepted",
+    Application.Status.WAITLISTED: "is on the waiting list",
+    Application.Status.REJECTED: "was not accepted",
+    Application.Status.WITHDRAWN: "has been withdrawn",
+    Application.Status.REGISTRATION_EXPIRED: "expired before it was finished",
+}
+
+
+def status_phrase(status: str) -> str:
+    return STATUS_PHRASES[Application.Status(status)]
 
 
 def open_cohorts(*, on: date) -> QuerySet[Cohort]:
@@ -58,3 +81,52 @@ def application_timeline(*, application: Application) -> list[TimelineEntry]:
 
 def next_step_text(application: Application) -> str:
     return NEXT_STEPS[Application.Status(application.status)]
+
+
+# --- Endorsers (headteachers and line managers) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndorserRequests:
+    """What a headteacher or line manager was asked: still to answer, and already answered."""
+
+    waiting: list[Endorsement]
+    answered: list[Endorsement]
+
+    def __bool__(self) -> bool:
+        return bool(self.waiting or self.answered)
+
+
+def endorsements_addressed_to(*, user: User) -> QuerySet[Endorsement]:
+    """Endorsement requests sent to one of ``user``'s verified email addresses (an address they
+    have not confirmed shows nothing), other than requests about their own applications."""
+    verified = (
+        EmailAddress.objects.filter(user=user, verified=True)
+        .annotate(address=Lower("email"))
+        .values("address")
+    )
+    return (
+        Endorsement.objects.annotate(addressed_to=Lower("endorser_email"))
+        .filter(addressed_to__in=verified)
+        .exclude(application__user=user)
+    )
+
+
+def endorser_requests(*, user: User, now: datetime | None = None) -> EndorserRequests:
+    """The requests ``user`` may still answer (from the emailed link, soonest to expire first) and
+    those they answered (latest first). Replaced or expired unanswered requests are left out."""
+    now = now or timezone.now()
+    requests = endorsements_addressed_to(user=user).select_related(
+        "application__course__programme", "application__cohort__hub"
+    )
+    still_open = Q(
+        kind=Endorsement.Kind.APPLICATION, application__status=Application.Status.AWAITING_ENDORSEMENT
+    ) | Q(
+        kind=Endorsement.Kind.CHANGE_OF_EMPLOYER,
+        application__participant__status__in=Participant.LIVE_STATUSES,
+    )
+    waiting = requests.filter(
+        still_open, used_at__isnull=True, replaced_at__isnull=True, expires_at__gt=now
+    ).order_by("expires_at")
+    answered = requests.filter(used_at__isnull=False).order_by("-used_at")
+    return EndorserRequests(waiting=list(waiting), answered=list(answered))

@@ -6,7 +6,6 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -233,7 +232,8 @@ def endorsement(request: HttpRequest, token: str) -> HttpResponse:
     except EndorsementLinkError as exc:
         return render(request, "applications/endorsement_unavailable.html", {"message": str(exc)}, status=404)
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
+        # Say who asked, for what, and which address to sign in (or create an account) with.
+        return render(request, "applications/endorsement_sign_in.html", {"endorsement": request_})
     if not may_endorse(endorsement=request_, user=request.user):
         return render(
             request, "applications/endorsement_wrong_person.html", {"endorsement": request_}, status=403

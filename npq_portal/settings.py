@@ -109,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "npq_portal.context_processors.service",
+                "npq_portal.context_processors.navigation",
             ],
             "builtins": ["npq_portal.templatetags.portal"],
         },

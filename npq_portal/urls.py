@@ -16,6 +16,7 @@ admin.site.index_title = "Run your NPQ cohorts"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("status", views.status, name="status"),
     path("accounts/", include("allauth.urls")),
     path("", include("applications.urls")),
     path("check-funding/", funding_views.start, name="funding_check"),

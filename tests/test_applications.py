@@ -116,7 +116,8 @@ def test_endorser_endorses_once_and_the_applicant_is_told(client, django_capture
     application, token = submitted(django_capture_on_commit_callbacks)
     hana = verified("hana@school.example")
     url = reverse("endorsement", args=[token])
-    assert client.get(url)["Location"].startswith(reverse("account_login"))  # sign in first
+    # Not signed in: the page says who asked and links to signing in, coming back here after.
+    assert f'href="{reverse("account_login")}?next={url}"' in client.get(url).content.decode()
     client.force_login(hana)
     page = client.get(url).content.decode()
     assert "Alice Adeyemi" in page and application.course.programme.name in page

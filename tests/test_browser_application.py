@@ -108,6 +108,11 @@ def test_apply_endorse_and_accept_in_the_browser(live_server, chromium_path):
         path = link.split("/endorse/", 1)[1]
         page.get_by_role("button", name="Sign out").click()
         page.goto(f"{base}/endorse/{path}")
+        # Not signed in: who asked, for what, and the address to sign in with.
+        assert "Alice Adeyemi has asked you to endorse" in page.locator("h1").inner_text()
+        assert page.locator("#endorser-email").inner_text() == "hana@school.example"
+        screenshot(page, "endorsement-sign-in")
+        page.get_by_role("button", name="Sign in", exact=True).click()
         page.get_by_label("Email").fill("hana@school.example")
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign In").click()
