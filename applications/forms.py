@@ -90,8 +90,11 @@ class IdentityForm(forms.Form):
         today = timezone.localdate()
         if born >= today:
             raise forms.ValidationError("Date of birth must be in the past")
-        if born.year < today.year - 100 or born > date(today.year - 18, today.month, min(today.day, 28)):
-            raise forms.ValidationError("Enter a real date of birth: you must be 18 or older")
+        if born.year < today.year - 100:
+            earliest = date(today.year - 100, 1, 1)
+            raise forms.ValidationError(f"Date of birth must be on or after {earliest:%-d %B %Y}")
+        if born > date(today.year - 18, today.month, min(today.day, 28)):
+            raise forms.ValidationError("You must be 18 or older to apply: check your date of birth")
         return born.isoformat()
 
 

@@ -21,6 +21,7 @@ from programmes.services import EnrolmentError, participant_enrol
 from . import emails
 from .endorsement_checks import domain_concern, email_domain
 from .models import Application, Employment, Endorsement, Transition
+from .selectors import status_phrase
 
 S = Application.Status
 
@@ -58,8 +59,8 @@ def transition(
     """Move ``application`` to ``to`` if the state machine allows it, recording who and when."""
     if to not in TRANSITIONS[application.status]:
         raise ApplicationError(
-            f"An application that is {application.get_status_display().lower()} cannot become "
-            f"{Application.Status(to).label.lower()}."
+            f"An application that {status_phrase(application.status)} cannot become "
+            f"“{Application.Status(to).label}”."
         )
     at = at or timezone.now()
     Transition.objects.create(
@@ -271,7 +272,7 @@ def endorsement_for_token(token: str) -> Endorsement:
     application = endorsement.application
     if endorsement.kind == Endorsement.Kind.APPLICATION and application.status != S.AWAITING_ENDORSEMENT:
         raise EndorsementLinkError(
-            f"This application is no longer waiting for endorsement ({application.get_status_display().lower()})."
+            f"This application is no longer waiting for endorsement: it {status_phrase(application.status)}."
         )
     if endorsement.kind == Endorsement.Kind.CHANGE_OF_EMPLOYER and (
         application.participant is None or application.participant.status not in Participant.LIVE_STATUSES
@@ -359,7 +360,7 @@ def endorsement_request_again(*, application: Application, name: str, email: str
     if application.status not in ASK_AGAIN_STATUSES:
         raise ApplicationError(
             "The endorsement can be asked for again only while the application waits for it or "
-            f"before the hub decides, not once it is {application.get_status_display().lower()}."
+            f"before the hub decides, not once it {status_phrase(application.status)}."
         )
     name, email = name.strip(), email.strip().lower()
     if not name or not email:
@@ -406,7 +407,8 @@ def application_accept(*, application: Application, by: User, group: Group | Non
     application = _locked(application)
     if S.ACCEPTED not in TRANSITIONS[application.status]:
         raise ApplicationError(
-            f"Only an endorsed or waitlisted application can be accepted, not one that is {application.get_status_display().lower()}."
+            "Only an endorsed or waitlisted application can be accepted. "
+            f"This one {status_phrase(application.status)}."
         )
     course = Course.objects.select_for_update().get(pk=application.course_id)
     # Places are held by accepted applicants who are still on the course.

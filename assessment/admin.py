@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from programmes.admin import HubScopedAdmin
@@ -120,11 +121,14 @@ class AssessmentWindowAdmin(HubScopedAdmin):
             action = request.POST.get("action")
             try:
                 if action == "open":
-                    messages.success(request, f"{window_open_entries(window=window)} entries made.")
+                    made = window_open_entries(window=window)
+                    messages.success(request, ngettext("%d entry made.", "%d entries made.", made) % made)
                 elif action == "assign":
+                    given = markers_assign(window=window, markers=list(form.cleaned_data["markers"]))
                     messages.success(
                         request,
-                        f"{markers_assign(window=window, markers=list(form.cleaned_data['markers']))} scripts given to markers.",
+                        ngettext("%d script given to markers.", "%d scripts given to markers.", given)
+                        % given,
                     )
                 elif action == "moderate":
                     count = moderation_sample(
@@ -132,10 +136,15 @@ class AssessmentWindowAdmin(HubScopedAdmin):
                         moderator=form.cleaned_data["moderator"],
                         share_of_passes=form.cleaned_data["share"],
                     )
-                    messages.success(request, f"{count} scripts sent for moderation.")
-                elif action == "release":
                     messages.success(
-                        request, f"{results_release(window=window, by=request.user)} results released."
+                        request,
+                        ngettext("%d script sent for moderation.", "%d scripts sent for moderation.", count)
+                        % count,
+                    )
+                elif action == "release":
+                    released = results_release(window=window, by=request.user)
+                    messages.success(
+                        request, ngettext("%d result released.", "%d results released.", released) % released
                     )
             except AssessmentError as exc:
                 messages.error(request, str(exc))

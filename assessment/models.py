@@ -73,6 +73,7 @@ class Entry(models.Model):
     extension_reason = models.TextField(blank=True)
 
     class Meta:
+        verbose_name_plural = "entries"
         constraints = [
             models.UniqueConstraint(fields=["window", "participant"], name="assessment_entry_once"),
             models.CheckConstraint(

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from accounts.models import User
@@ -140,7 +141,9 @@ def submission_create(
     words = count_words(text or response.text)
     limit = entry.window.course.programme.max_response_words
     if words > limit:
-        raise AssessmentError(f"Your response has {words:,} words. It must be {limit:,} words or fewer.")
+        raise AssessmentError(
+            f"Your response has {words:,} word{pluralize(words)}. It must be {limit:,} words or fewer."
+        )
     submission = Submission(entry=entry, text=text, word_count=words, submitted_at=now)
     if response is not None:
         # A name of our making with the extension of what the file is, never the participant's.

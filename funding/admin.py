@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from programmes.admin import HubScopedAdmin, export_as_csv, scoped_filter
@@ -271,7 +272,10 @@ class FundingDecisionAdmin(HubScopedAdmin, SimpleHistoryAdmin):
     def reassess(self, request: HttpRequest, queryset) -> None:
         for decision in queryset.select_related("user", "course__cohort__funding_round", "course__programme"):
             funding_decision_reassess(decision=decision)
-        messages.success(request, f"{queryset.count()} decisions re-assessed.")
+        count = queryset.count()
+        messages.success(
+            request, ngettext("%d decision re-assessed.", "%d decisions re-assessed.", count) % count
+        )
 
     def get_urls(self):
         return [

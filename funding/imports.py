@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from .models import EligibilityListEntry, ImportRun, Institution
@@ -287,7 +288,7 @@ def import_run_execute(run: ImportRun) -> ImportRun:
 
 def summary(outcome: Outcome) -> str:
     text = (
-        f"{outcome.rows_total} rows read: {outcome.created} added, {outcome.updated} updated, "
+        f"{outcome.rows_total} row{pluralize(outcome.rows_total)} read: {outcome.created} added, {outcome.updated} updated, "
         f"{outcome.unchanged} unchanged"
     )
     if outcome.removed:

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from applications.models import Application, Endorsement
 from applications.services import transition
@@ -182,7 +183,12 @@ def engagement_at_risk(today: date) -> int:
                 user=facilitator,
                 about=group,
                 occurrence=occurrence,
-                title=f"{len(by_group[group.pk])} participants in {group.name} are below 90%",
+                title=ngettext(
+                    "%(count)d participant in %(group)s is below 90%%",
+                    "%(count)d participants in %(group)s are below 90%%",
+                    len(by_group[group.pk]),
+                )
+                % {"count": len(by_group[group.pk]), "group": group.name},
                 template="engagement_at_risk_group",
                 context={"group": group, "tallies": by_group[group.pk]},
                 link=_url("admin:programmes_course_engagement", group.course_id),
@@ -317,7 +323,12 @@ def marking_due(today: date) -> int:
             user=marker,
             about=window,
             occurrence=f"{due[-1]}-days",
-            title=f"{len(assignments)} NPQ scripts to mark by {window.marking_due_on:%-d %B %Y}",
+            title=ngettext(
+                "%(count)d NPQ script to mark by %(day)s",
+                "%(count)d NPQ scripts to mark by %(day)s",
+                len(assignments),
+            )
+            % {"count": len(assignments), "day": f"{window.marking_due_on:%-d %B %Y}"},
             template="marking_due",
             context={"window": window, "count": len(assignments)},
             link=_url("marking_list"),

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
@@ -312,7 +313,12 @@ class GroupForm(forms.ModelForm):
         capacity = self.cleaned_data["capacity"]
         if self.instance.pk and capacity < self.instance.enrolled:
             raise forms.ValidationError(
-                f"The group has {self.instance.enrolled} participants; capacity cannot be lower."
+                ngettext(
+                    "The group has %d participant; capacity cannot be lower.",
+                    "The group has %d participants; capacity cannot be lower.",
+                    self.instance.enrolled,
+                )
+                % self.instance.enrolled
             )
         return capacity
 

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views.generic import FormView, TemplateView
 
 from .models import Activity, Attendance, Group, Participant
@@ -110,7 +111,13 @@ class RegisterView(AdminPageMixin, FormView):
         except EnrolmentError as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form)
-        messages.success(self.request, f"Register saved: {saved} participants marked.")
+        messages.success(
+            self.request,
+            ngettext(
+                "Register saved: %d participant marked.", "Register saved: %d participants marked.", saved
+            )
+            % saved,
+        )
         return redirect(reverse("admin:programmes_activity_register", args=[self.activity.pk]))
 
 

@@ -282,5 +282,5 @@ def test_asking_again_is_refused_once_the_hub_has_decided(django_capture_on_comm
     from applications.services import application_accept
 
     application_accept(application=application, by=sam)
-    with pytest.raises(ApplicationError, match="not once it is accepted"):
+    with pytest.raises(ApplicationError, match="not once it has been accepted"):
         endorsement_request_again(application=application, name="X", email="x@school.example", by=sam)
