@@ -272,3 +272,20 @@ def test_sending_a_confirmation_link_again_from_the_email_page_shows_one_banner(
     assert banners(response) == [
         "We have sent a link to head@school.example. Open it to confirm the address."
     ]
+
+
+@pytest.mark.parametrize(
+    ("template", "heading"),
+    [
+        ("mfa/totp/deactivate_form.html", "Turn off two-factor authentication"),
+        ("mfa/recovery_codes/generate.html", "Make new recovery codes"),
+    ],
+)
+def test_two_factor_pages_allauth_would_show_in_title_case_are_the_portals(rf, template, heading):
+    from django.contrib.auth.models import AnonymousUser
+    from django.forms import Form
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    html = render_to_string(template, {"form": Form(), "unused_code_count": 3}, request)
+    check_page(html, heading, heading)
