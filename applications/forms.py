@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from npq_portal.dates import parse_typed_date
@@ -21,6 +22,37 @@ def radios(choices, label: str, required_message: str, hint: str = "") -> forms.
         label=label,
         help_text=hint,
         error_messages={"required": required_message},
+    )
+
+
+class CohortForm(forms.Form):
+    """The first question of the application: one of the cohorts open for registration."""
+
+    cohort = forms.ModelChoiceField(
+        queryset=None,
+        widget=forms.RadioSelect,
+        label="Which cohort do you want to join?",
+        error_messages={
+            "required": "Select the cohort you want to join",
+            "invalid_choice": "Select a cohort that is open for registration",
+        },
+    )
+
+    def __init__(self, *args: Any, cohorts: QuerySet, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["cohort"].queryset = cohorts
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why are you withdrawing? (optional)",
+        error_messages={
+            "max_length": "Reason must be 500 characters or fewer",
+            "null_characters_not_allowed": "Enter a reason using letters, numbers and punctuation",
+        },
     )
 
 

@@ -16,7 +16,7 @@ from npq_portal import journey
 from programmes.models import Participant
 
 from . import wizard
-from .forms import EmploymentChangeForm, EndorsementForm
+from .forms import CohortForm, EmploymentChangeForm, EndorsementForm, WithdrawForm
 from .models import Application
 from .selectors import application_timeline, open_cohorts
 from .services import (
@@ -60,15 +60,15 @@ def page_heading(form) -> bool:
 def apply(request: HttpRequest) -> HttpResponse:
     """Choose the cohort (the first question); starting makes a draft that is saved as you go."""
     cohorts = open_cohorts(on=timezone.localdate())
-    if request.method == "POST":
-        cohort = get_object_or_404(cohorts, pk=request.POST.get("cohort") or 0)
+    form = CohortForm(request.POST if request.method == "POST" else None, cohorts=cohorts)
+    if request.method == "POST" and form.is_valid():
         try:
-            application = application_start(user=request.user, cohort=cohort)
+            application = application_start(user=request.user, cohort=form.cleaned_data["cohort"])
         except ApplicationError as exc:
             messages.error(request, str(exc))
             return redirect("apply")
         return redirect("application_step", application.pk, wizard.next_step(application.answers))
-    return render(request, "applications/apply.html", {"cohorts": cohorts})
+    return render(request, "applications/apply.html", {"cohorts": cohorts, "form": form})
 
 
 def _draft_or_redirect(request: HttpRequest, application: Application) -> HttpResponse | None:
@@ -211,17 +211,16 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     application = own_application(request, pk)
-    if request.method == "POST":
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
         try:
-            application_withdraw(
-                application=application, by=request.user, reason=request.POST.get("reason", "")[:500]
-            )
+            application_withdraw(application=application, by=request.user, reason=form.cleaned_data["reason"])
         except ApplicationError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, "Your application has been withdrawn.")
         return redirect("application_detail", pk)
-    return render(request, "applications/withdraw.html", {"application": application})
+    return render(request, "applications/withdraw.html", {"application": application, "form": form})
 
 
 @require_http_methods(["GET", "POST"])

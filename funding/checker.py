@@ -101,41 +101,71 @@ class OfstedForm(forms.Form):
 
 
 class WorkplaceForm(forms.Form):
+    """Search by name, URN, UKPRN or postcode; when more than one place matches, choose from a list.
+
+    The search runs only on a search term that passed validation (never on raw input)."""
+
     workplace = forms.CharField(
+        max_length=100,
         label="What is the name, URN or postcode of your workplace?",
         help_text="For example Northfield Academy, 137001 or ME14 2LR.",
-        error_messages={"required": "Enter the name, URN or postcode of your workplace"},
+        error_messages={
+            "required": "Enter the name, URN or postcode of your workplace",
+            "max_length": "Name, URN or postcode must be 100 characters or fewer",
+            "null_characters_not_allowed": "Enter the name, URN or postcode using letters and numbers",
+        },
     )
     urn = forms.TypedChoiceField(
-        coerce=int, required=False, widget=forms.RadioSelect, label="Choose your workplace"
+        coerce=int,
+        required=False,
+        widget=forms.RadioSelect,
+        label="Choose your workplace",
+        error_messages={"invalid_choice": "Select your workplace from the list"},
     )
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        query = self.data.get("workplace", "") if self.is_bound else ""
-        self.matches = find_institutions(query) if query.strip() else []
-        self.fields["urn"].choices = [(m.urn, f"{m.name}, {m.postcode} (URN {m.urn})") for m in self.matches]
+        self.matches: list[Institution] = []
+
+    def clean_workplace(self) -> str:
+        query = self.cleaned_data["workplace"]
+        self.matches = find_institutions(query)
+        if not self.matches:
+            raise forms.ValidationError(
+                "No open school or college matches that. Check the name, URN or postcode"
+            )
+        if len(self.matches) > 1:  # the list to choose from (validated next, with the urn field)
+            self.fields["urn"].choices = [
+                (m.urn, f"{m.name}, {m.postcode} (URN {m.urn})") for m in self.matches
+            ]
+        return query
 
     def clean(self):
         data = super().clean()
+        if len(self.matches) <= 1:
+            self.errors.pop("urn", None)  # no list was shown, so nothing was chosen from it
         if self.errors:
             return data
-        if not self.matches:
-            self.add_error(
-                "workplace", "No open school or college matches that. Check the name, URN or postcode"
-            )
-        elif len(self.matches) == 1:
+        if len(self.matches) == 1:
             data["urn"] = self.matches[0].urn
         elif not data.get("urn"):
             self.add_error("urn", "Select your workplace from the list")
         return data
 
 
+# URNs and UKPRNs are 6 and 8 digits; a longer number is no establishment's (nor fits the column).
+LONGEST_NUMBER = 9
+
+
 def find_institutions(query: str, limit: int = 20) -> list[Institution]:
+    """Open establishments matching a validated search term (no NUL bytes; digits in any script)."""
     query = query.strip()
     open_ones = Institution.objects.exclude(status="Closed")
-    if query.isdigit():
-        return list(open_ones.filter(Q(urn=int(query)) | Q(ukprn=int(query)))[:limit])
+    if query.isdecimal():  # not str.isdigit(): '²' is a digit that int() refuses
+        if len(query) > LONGEST_NUMBER:
+            return []
+        number = int(query)
+        return list(open_ones.filter(Q(urn=number) | Q(ukprn=number))[:limit])
     compact = re.sub(r"\s", "", query).upper()
     return list(
         open_ones.filter(

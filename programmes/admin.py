@@ -6,13 +6,12 @@ services. Status changes and registers have their own small admin pages (``progr
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -22,6 +21,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
+from npq_portal.csv_export import csv_response
 
 from . import admin_views
 from .models import (
@@ -61,28 +61,31 @@ class scoped_filter(admin.RelatedOnlyFieldListFilter):
 @admin.action(description="Export selected rows as CSV")
 def export_as_csv(modeladmin: HubScopedAdmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
     """CSV of the selected rows (already limited to the user's scope by the changelist)."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = modeladmin.model._meta.verbose_name_plural.replace(" ", "-")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    writer = csv.writer(response)
     columns = modeladmin.csv_columns
-    writer.writerow([header for header, _ in columns])
-    for row in queryset.select_related(*modeladmin.list_select_related or ()):
-        writer.writerow([_csv_value(row, path) for _, path in columns])
-    return response
+    rows = queryset.select_related(*modeladmin.list_select_related or ())
+    return csv_response(
+        f"{modeladmin.model._meta.verbose_name_plural.replace(' ', '-')}.csv",
+        [header for header, _ in columns],
+        ([_csv_value(modeladmin, row, path) for _, path in columns] for row in rows),
+    )
 
 
-def _csv_value(row: object, dotted: str) -> object:
+def _csv_value(modeladmin: admin.ModelAdmin, row: object, dotted: str) -> object:
+    """A column: a method of the admin taking the row (as in ``list_display``), or a dotted path
+    on the row. A name that is neither is an error, not an empty column."""
+    display = getattr(modeladmin, dotted, None)
+    if callable(display) and not hasattr(admin.ModelAdmin, dotted):
+        return display(row)
     value = row
     for part in dotted.split("."):
-        value = getattr(value, part, None)
+        try:
+            value = getattr(value, part)
+        except ObjectDoesNotExist:  # a missing one-to-one row: an empty cell
+            return None
         if value is None:
-            return ""
+            return None
         if callable(value):
             value = value()
-    # Defuse spreadsheet formulas in user-entered text.
-    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@"}:
-        return "'" + value
     return value
 
 

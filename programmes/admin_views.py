@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils.translation import ngettext
 from django.views.generic import FormView, TemplateView
 
+from npq_portal.csv_export import csv_response
+
 from .models import Activity, Attendance, Group, Participant
 from .selectors import register_roster, visible_to
 from .services import (
@@ -304,23 +306,20 @@ class GroupGridView(AdminPageMixin, TemplateView):
         return super().get(request, *args, **kwargs)
 
     def _csv(self) -> HttpResponse:
-        import csv
-
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="engagement-{self.group.pk}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(["Email", "Name", "TRN", "Engagement %", *[a.code for a in self.activities]])
-        for participant, marks, tally in self.rows:
-            writer.writerow(
+        return csv_response(
+            f"engagement-{self.group.pk}.csv",
+            ["Email", "Name", "TRN", "Engagement %", *[a.code for a in self.activities]],
+            (
                 [
                     participant.user.email,
                     participant.user.get_full_name(),
                     participant.trn,
-                    "" if tally is None or tally.percent is None else tally.percent,
-                    *[m or "" for m in marks],
+                    None if tally is None else tally.percent,
+                    *marks,
                 ]
-            )
-        return response
+                for participant, marks, tally in self.rows
+            ),
+        )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {

@@ -1,12 +1,13 @@
 """Participant- and facilitator-facing pages of the delivery model."""
 
+import re
 from datetime import date
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +21,8 @@ from .ical import render_calendar
 from .models import CalendarFeed, Participant
 from .selectors import calendar_activities
 from .services import calendar_feed_rotate
+
+FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @login_required
@@ -38,6 +41,8 @@ def calendar_rotate(request: HttpRequest) -> HttpResponse:
 
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The feed itself: no sign-in (calendar apps cannot), the secret token is the key."""
+    if not FEED_TOKEN.fullmatch(token):  # token_urlsafe's alphabet: no NUL byte reaches the database
+        raise Http404
     # A deactivated account's address serves nothing (not even its name), as if unknown.
     feed = get_object_or_404(CalendarFeed.objects.select_related("user"), token=token, user__is_active=True)
     since = timezone.localdate() - timezone.timedelta(days=90)

@@ -164,7 +164,9 @@ def test_changing_the_course_asks_for_funding_again(client, cohort):
 def test_a_closed_cohort_cannot_be_applied_to(client, cohort):
     closed = CohortFactory(registration_opens_on=date(2025, 1, 1), registration_closes_on=date(2025, 2, 1))
     client.force_login(UserFactory())
-    assert client.post(reverse("apply"), {"cohort": closed.pk}).status_code == 404
+    response = client.post(reverse("apply"), {"cohort": closed.pk})
+    assert response.status_code == 200
+    assert "Select a cohort that is open for registration" in response.content.decode()
     assert not Application.objects.exists()
 
 

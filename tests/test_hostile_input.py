@@ -1,0 +1,588 @@
+"""Hostile input to every public and participant page: never a 500, never a half-written record.
+
+Every URL pattern outside admin is listed here, either as a form (posted with hostile values,
+one field at a time over a valid answer, and all fields at once) or as a page read with hostile
+query strings; a new pattern, or a new step of the funding checker or the application form,
+fails ``test_every_public_url_is_covered`` until it is added. Run on PostgreSQL: NUL bytes only
+fail there. Each request runs in a savepoint that is rolled back, so every one starts from the
+same state; a refused one must leave the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.core import mail
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from applications import wizard
+from applications.models import Application
+from applications.services import application_accept, application_submit, endorsement_decide
+from assessment.models import Submission
+from assessment.services import entry_for, markers_assign, submission_create, window_create
+from funding import checker
+from funding.models import Institution, IttProvider
+from programmes.checkins import checkin_log
+from programmes.models import EngagementTally, Programme
+from programmes.services import calendar_feed_rotate
+from tests.factories import (
+    PASSWORD,
+    ApplicationFactory,
+    CohortFactory,
+    CourseFactory,
+    GroupFactory,
+    HubMembershipFactory,
+    UserFactory,
+    complete_answers,
+)
+
+pytestmark = pytest.mark.django_db
+LONDON = ZoneInfo("Europe/London")
+NOW = datetime(2025, 7, 1, 10, 0, tzinfo=LONDON)
+
+HOSTILE_VALUES: list[str | list[str]] = [
+    "²",  # a digit to str.isdigit(), not to int()
+    "١٢٣",  # Arabic-Indic digits: int() reads them
+    "１２３",  # fullwidth digits
+    "\x00",
+    "Northfield\x00Academy",
+    "x" * 10_000,
+    "",
+    "   ",
+    "\t\r\n",
+    "9" * 40,  # larger than any database integer
+    "-1",
+    "1e400",
+    "31/02/2026",
+    "29 2 2025",
+    "1 1 99999",
+    "<script>alert(1)</script>",
+    "=1+2@evil.example",
+    "\u202e\ufeff",  # right-to-left override, byte order mark
+    ["1", "2"],  # the same key twice
+    ["", "137001"],
+]
+QUERY_NAMES = ("q", "page", "format", "next", "step", "cohort", "id", "o", "sort", "download")
+
+
+@dataclass
+class World:
+    alice: object
+    hana: object
+    marker: object
+    draft: Application
+    profiles: list[dict]
+    participant: object
+    endorsement_token: str
+    checkin_token: str
+    calendar_token: str
+    assignment: object
+    itt_provider: IttProvider
+
+
+@dataclass
+class Target:
+    """A page to attack: where, as whom, and a post it accepts (None: a page that is only read)."""
+
+    url: str
+    user: str | None = None
+    valid: dict[str, str] | None = None
+    answers: dict | None = None  # the draft's answers while posting (application steps)
+
+
+FUNDING_STEPS: dict[str, Callable[[World], dict[str, str]]] = {
+    "course": lambda w: {"course": "NPQLT"},
+    "in-england": lambda w: {"in_england": "yes"},
+    "work-setting": lambda w: {"work_setting": "school"},
+    "kind-of-nursery": lambda w: {"kind_of_nursery": "childminder"},
+    "ofsted": lambda w: {"ofsted_urn": "EY123456"},
+    "workplace": lambda w: {"workplace": "Northfield", "urn": "137001"},  # two match: choose one
+    "employment": lambda w: {"employment_type": "hospital_school"},
+    "itt-provider": lambda w: {"itt_provider": str(w.itt_provider.pk)},
+    "headteacher": lambda w: {"headteacher": "yes", "years_as_headteacher": "2"},
+    "npqh": lambda w: {"npqh_status": "completed", "withdrew_from_ehco_before": "no"},
+}
+
+APPLICATION_STEPS: dict[str, Callable[[World], dict[str, str]]] = {
+    "in-england": lambda w: {"in_england": "yes"},
+    "work-setting": lambda w: {"work_setting": "school"},
+    "kind-of-nursery": lambda w: {"kind_of_nursery": "childminder"},
+    "ofsted": lambda w: {"ofsted_urn": "EY123456"},
+    "workplace": lambda w: {"workplace": "137001"},
+    "employment": lambda w: {"employment_type": "lead_mentor_for_accredited_itt_provider"},
+    "itt-provider": lambda w: {"itt_provider": str(w.itt_provider.pk)},
+    "role": lambda w: {"role": "Head of maths"},
+    "course": lambda w: {"course": str(w.profiles[0]["course"])},
+    "headteacher": lambda w: {"headteacher": "yes", "years_as_headteacher": "2"},
+    "npqh": lambda w: {"npqh_status": "completed", "withdrew_from_ehco_before": "no"},
+    "senco": lambda w: {"senco_in_role_since": "9 2023"},
+    "funding": lambda w: {"funding_seen": "True"},
+    "payment": lambda w: {"payment": "school"},
+    "trn": lambda w: {"trn": "1234567"},
+    "identity": lambda w: {"full_name": "Alice Adeyemi", "date_of_birth": "27 3 1985"},
+    "endorser": lambda w: {"endorser_name": "Hana Hughes", "endorser_email": "hana@school.example"},
+    "mentor": lambda w: {"mentor_name": "Mo Mentor", "mentor_email": "mo@school.example"},
+    "support": lambda w: {"support_requested": "yes"},
+    "consent": lambda w: {"consent": "on"},
+}
+
+
+def _application_step(step: str) -> Callable[[World], Target]:
+    def target(w: World) -> Target:
+        answers = next((p for p in w.profiles if step in wizard.route(p)), None)
+        assert answers is not None, f"no test profile reaches the application step {step!r}: add one"
+        return Target(
+            reverse("application_step", args=[w.draft.pk, step]),
+            "alice",
+            APPLICATION_STEPS[step](w),
+            answers=answers,
+        )
+
+    return target
+
+
+def _funding_step(step: str) -> Callable[[World], Target]:
+    return lambda w: Target(reverse("funding_check_step", args=[step]), None, FUNDING_STEPS[step](w))
+
+
+# URL name -> the page to attack. Names with a step are expanded below from the journeys' steps.
+PAGES: dict[str, Callable[[World], Target]] = {
+    "home": lambda w: Target(reverse("home"), "alice"),
+    "healthz": lambda w: Target(reverse("healthz")),
+    "status": lambda w: Target(reverse("status")),
+    "funding_check": lambda w: Target(reverse("funding_check"), None, {}),
+    "funding_check_result": lambda w: Target(reverse("funding_check_result")),
+    "apply": lambda w: Target(reverse("apply"), "alice", {"cohort": str(w.draft.cohort_id)}),
+    "application_detail": lambda w: Target(reverse("application_detail", args=[w.draft.pk]), "alice"),
+    "application_check": lambda w: Target(
+        reverse("application_check", args=[w.draft.pk]), "alice", {}, answers=w.profiles[0]
+    ),
+    "application_submitted": lambda w: Target(reverse("application_submitted", args=[w.draft.pk]), "alice"),
+    "application_withdraw": lambda w: Target(
+        reverse("application_withdraw", args=[w.draft.pk]), "alice", {"reason": "Moving abroad"}
+    ),
+    "endorsement": lambda w: Target(
+        reverse("endorsement", args=[w.endorsement_token]),
+        "hana",
+        {"decision": "decline", "reason": "Not this year"},
+    ),
+    "employment_change": lambda w: Target(
+        reverse("employment_change", args=[w.participant.pk]),
+        "alice",
+        {
+            "workplace_name": "Riverside Free School",
+            "role": "Deputy head",
+            "headteacher_name": "Rita Reed",
+            "headteacher_email": "rita@riverside.example",
+        },
+    ),
+    "enrolment": lambda w: Target(reverse("enrolment", args=[w.participant.pk]), "alice"),
+    "checkin_new": lambda w: Target(
+        reverse("checkin_new", args=[w.participant.pk]), "alice", {"held_on": "1 6 2025", "notes": "Plan"}
+    ),
+    "checkin_confirm": lambda w: Target(reverse("checkin_confirm", args=[w.checkin_token]), None, {}),
+    "my_notifications": lambda w: Target(reverse("my_notifications"), "alice"),
+    "participant_assessment": lambda w: Target(
+        reverse("participant_assessment", args=[w.participant.pk]), "alice", {"text": "My response"}
+    ),
+    "case_study_file": lambda w: Target(reverse("case_study_file", args=[w.participant.pk]), "alice"),
+    "marking_list": lambda w: Target(reverse("marking_list"), "marker"),
+    "marking_script": lambda w: Target(
+        reverse("marking_script", args=[w.assignment.pk]),
+        "marker",
+        {"result": "pass", "feedback": "Clear analysis"},
+    ),
+    "marking_response_file": lambda w: Target(
+        reverse("marking_response_file", args=[w.assignment.pk]), "marker"
+    ),
+    "calendar": lambda w: Target(reverse("calendar"), "alice"),
+    "calendar_rotate": lambda w: Target(reverse("calendar_rotate"), "alice", {}),
+    "calendar_feed": lambda w: Target(reverse("calendar_feed", args=[w.calendar_token])),
+    # Sign-in pages (django-allauth's forms in the portal's templates).
+    "account_login": lambda w: Target(
+        reverse("account_login"), None, {"login": "alice@school.example", "password": PASSWORD}
+    ),
+    "account_signup": lambda w: Target(
+        reverse("account_signup"),
+        None,
+        {"email": "new@school.example", "password1": "a long pass phrase", "password2": "a long pass phrase"},
+    ),
+    "account_reset_password": lambda w: Target(
+        reverse("account_reset_password"), None, {"email": "nobody@school.example"}
+    ),
+}
+PAGES.update({f"application_step:{s}": _application_step(s) for s in wizard.STEPS})
+PAGES.update({f"funding_check_step:{s}": _funding_step(s) for s in checker.STEPS})
+STEP_PARAMETERS = {"application_step": wizard.STEPS, "funding_check_step": checker.STEPS}
+# Tokens in the path, tried with hostile values too (each must answer 404, never 500).
+TOKEN_URLS = ("endorsement", "checkin_confirm", "calendar_feed")
+
+
+def _portal_names() -> Iterator[str]:
+    """The name of every URL pattern outside admin and the sign-in app."""
+
+    def walk(patterns, prefix: str) -> Iterator[str]:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if route.startswith(("admin/", "accounts/")):
+                continue
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                yield pattern.name
+
+    yield from walk(get_resolver().url_patterns, "")
+
+
+def test_every_public_url_is_covered():
+    names = set()
+    for name in _portal_names():
+        if name in STEP_PARAMETERS:
+            names.update(f"{name}:{step}" for step in STEP_PARAMETERS[name])
+        else:
+            names.add(name)
+    missing = names - set(PAGES)
+    assert not missing, f"add these pages to PAGES in {__file__}: {sorted(missing)}"
+    assert set(APPLICATION_STEPS) == set(wizard.STEPS) and set(FUNDING_STEPS) == set(checker.STEPS)
+
+
+# --- The world the pages are attacked in ---------------------------------------------------------------
+
+
+@pytest.fixture
+def world(django_capture_on_commit_callbacks, settings, tmp_path) -> Iterator[World]:
+    settings.ACCOUNT_RATE_LIMITS = False  # every attempt reaches the form, however many
+    settings.MEDIA_ROOT = tmp_path
+    with time_machine.travel(NOW, tick=False):
+        yield _world(django_capture_on_commit_callbacks)
+
+
+def _world(capture) -> World:
+    Institution.objects.create(
+        urn=137001,
+        name="Northfield Academy",
+        establishment_type_code=28,
+        la_code="886",
+        postcode="ME14 2LR",
+        status="Open",
+    )
+    Institution.objects.create(
+        urn=137002,
+        name="Northfield Primary School",
+        establishment_type_code=1,
+        la_code="886",
+        postcode="ME14 2LS",
+        status="Open",
+    )
+    itt = IttProvider.objects.create(name="Kent Teacher Training", approved=True)
+    alice = UserFactory(email="alice@school.example", full_name="Alice Adeyemi")
+    hana = UserFactory(email="hana@school.example", full_name="Hana Hughes")
+
+    # Alice's draft in an open cohort, with answers for every route through the form.
+    cohort = CohortFactory(registration_opens_on=date(2025, 6, 1), registration_closes_on=date(2025, 9, 15))
+    courses = {
+        code: CourseFactory(cohort=cohort, programme=Programme.objects.get(code=code))
+        for code in ("NPQLT", "EHCO", "NPQSENCO")
+    }
+    school = complete_answers(courses["NPQLT"])
+    not_on_a_school_site = {
+        k: v for k, v in school.items() if k not in ("workplace", "urn", "workplace_name")
+    }
+    profiles = [
+        school,
+        {**school, "funded": False, "payment": "school"},
+        complete_answers(
+            courses["EHCO"],
+            headteacher="yes",
+            years_as_headteacher=1,
+            npqh_status="none",
+            withdrew_from_ehco_before="no",
+        ),
+        complete_answers(courses["NPQSENCO"], senco_in_role_since="2023-09-01"),
+        {
+            **not_on_a_school_site,
+            "work_setting": "early_years",
+            "kind_of_nursery": "childminder",
+            "ofsted_urn": "EY123456",
+        },
+        {
+            **not_on_a_school_site,
+            "work_setting": "another_setting",
+            "employment_type": "lead_mentor_for_accredited_itt_provider",
+            "itt_provider": itt.pk,
+        },
+    ]
+    draft = ApplicationFactory(user=alice, course=courses["NPQLT"], answers=school)
+
+    # Alice is also enrolled on an earlier course, with a mentor, a check-in and an assessment.
+    earlier = CourseFactory(
+        cohort=CohortFactory(
+            start_date=date(2024, 10, 1),
+            registration_opens_on=date(2024, 6, 1),
+            registration_closes_on=date(2024, 9, 15),
+        )
+    )
+    GroupFactory(course=earlier)
+    enrolled = ApplicationFactory(user=alice, course=earlier)
+    with capture(execute=True):
+        application_submit(application=enrolled, by=alice)
+    token = re.search(r"/endorse/([\w-]+)/", mail.outbox[-1].body).group(1)
+    endorsement_decide(token=token, user=hana, endorse=True)
+    application_accept(application=Application.objects.get(pk=enrolled.pk), by=UserFactory())
+    participant = Application.objects.get(pk=enrolled.pk).participant
+    with capture(execute=True):
+        checkin_log(participant=participant, held_on=date(2025, 6, 20))
+    checkin_token = re.search(r"/check-ins/confirm/([\w-]+)/", mail.outbox[-1].body).group(1)
+    EngagementTally.objects.create(
+        participant=participant,
+        percent=Decimal(100),
+        done_weight=1,
+        due_weight=1,
+        on_track=True,
+        computed_at=NOW,
+    )
+    window = window_create(
+        course=earlier,
+        opens_on=date(2025, 6, 28),
+        case_study_text="A case study.",
+        case_study_file=ContentFile(b"%PDF-1.4 a case study", name="case-study.pdf"),
+    )
+    submission = submission_create(entry=entry_for(participant=participant), text="An earlier response")
+    Submission.objects.filter(pk=submission.pk).update(
+        file=default_storage.save("submissions/response.pdf", ContentFile(b"%PDF-1.4 a response"))
+    )
+    marker = HubMembershipFactory(hub=earlier.cohort.hub).user
+    markers_assign(window=window, markers=[marker])
+
+    # Bob's application waits for Hana's endorsement.
+    bob = ApplicationFactory(course=courses["NPQLT"], answers=complete_answers(courses["NPQLT"]))
+    with capture(execute=True):
+        application_submit(application=bob, by=bob.user)
+    endorsement_token = re.search(r"/endorse/([\w-]+)/", mail.outbox[-1].body).group(1)
+
+    return World(
+        alice=alice,
+        hana=hana,
+        marker=marker,
+        draft=draft,
+        profiles=profiles,
+        participant=participant,
+        endorsement_token=endorsement_token,
+        checkin_token=checkin_token,
+        calendar_token=calendar_feed_rotate(user=alice).token,
+        assignment=window.entries.get().marking.get(),
+        itt_provider=itt,
+    )
+
+
+# --- Checks ----------------------------------------------------------------------------------------------
+
+
+def _portal_tables() -> list[str]:
+    ours = {"accounts", "applications", "assessment", "funding", "notifications", "programmes", "account"}
+    return sorted(
+        m._meta.db_table
+        for m in apps.get_models(include_auto_created=True)
+        if m._meta.app_label in ours and m._meta.managed and not m._meta.proxy
+    )
+
+
+def _snapshot(tables: list[str]) -> list:
+    """Rows written so far in this transaction (PostgreSQL), or how many rows there are (SQLite)."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables "
+                "WHERE relname = ANY(%s) ORDER BY relname",
+                [tables],
+            )
+        else:
+            counts = [f"SELECT '{t}', count(*) FROM {quote(t)}" for t in tables]  # noqa: S608 (model tables)
+            cursor.execute(" UNION ALL ".join(counts))
+        return sorted(cursor.fetchall())
+
+
+@dataclass
+class Attack:
+    world: World
+    clients: dict[str | None, Client]
+    tables: list[str]
+    problems: list[str] = field(default_factory=list)
+
+    def send(self, target: Target, method: str, data=None, *, raw: bytes | None = None, query: str = ""):
+        """One request in a savepoint that is rolled back; refused requests must change nothing."""
+        client = self.clients[target.user]
+        with transaction.atomic():
+            if target.answers is not None:
+                Application.objects.filter(pk=self.world.draft.pk).update(answers=target.answers)
+            before = _snapshot(self.tables)
+            if raw is not None:
+                response = client.generic(
+                    "POST", target.url, raw, content_type="application/x-www-form-urlencoded"
+                )
+            elif method == "GET":
+                response = client.get(target.url + query)
+            else:
+                response = client.post(target.url, data)
+            what = f"{method} {target.url}{query} {data if raw is None else raw!r}"[:300]
+            if response.status_code >= 500:
+                self.problems.append(f"{response.status_code}: {what}")
+            form = (response.context or {}).get("form") if response.status_code == 200 else None
+            refused = 400 <= response.status_code < 500 or bool(form is not None and form.errors)
+            if refused and _snapshot(self.tables) != before:
+                self.problems.append(f"refused but wrote to the database: {what}")
+            if form is not None and form.errors and method == "POST":
+                html = response.content.decode()
+                field_errors = any(name != "__all__" for name in form.errors)
+                if "govuk-error-summary" not in html or (field_errors and "govuk-error-message" not in html):
+                    self.problems.append(f"errors without the GOV.UK error summary and messages: {what}")
+            transaction.set_rollback(True)
+        return response
+
+
+@pytest.fixture
+def attack(world) -> Attack:
+    clients: dict[str | None, Client] = {None: Client(raise_request_exception=False)}
+    for name in ("alice", "hana", "marker"):
+        clients[name] = Client(raise_request_exception=False)
+        clients[name].force_login(getattr(world, name))
+    return Attack(world=world, clients=clients, tables=_portal_tables())
+
+
+def _hostile_posts(valid: dict[str, str], fields: tuple[str, ...]) -> Iterator[dict]:
+    """Each field hostile in an otherwise valid post, then every field (and unknown keys) at once."""
+    names = tuple(dict.fromkeys((*valid, *fields)))
+    seen: list[dict] = []
+    for value in HOSTILE_VALUES:
+        for post in (
+            *({**valid, name: value} for name in names),
+            {**dict.fromkeys(names, value), "unexpected[]": value},
+        ):
+            if post not in seen:
+                seen.append(post)
+                yield post
+    yield {}
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_hostile_input_never_breaks_a_page(name, world, attack):
+    target = PAGES[name](world)
+    page = attack.send(target, "GET")
+    assert page.status_code < 400 or page.status_code == 405, f"the page itself is not reachable: {page}"
+    form = (page.context or {}).get("form") if page.context else None
+    fields = tuple(form.fields) if form is not None else ()
+    if target.valid is not None:
+        accepted = attack.send(target, "POST", target.valid)
+        assert accepted.status_code in (200, 302) and not (
+            accepted.context and (accepted.context.get("form") and accepted.context["form"].errors)
+        ), f"the valid post is refused: {accepted.context['form'].errors if accepted.context else accepted}"
+        for data in _hostile_posts(target.valid, fields):
+            attack.send(target, "POST", data)
+        names = (*target.valid, *fields, "unexpected")
+        attack.send(target, "POST", raw="&".join(f"{n}=%FF%FE%00&{n}=%C0%80" for n in names).encode())
+    for value in HOSTILE_VALUES:
+        values = value if isinstance(value, list) else [value]
+        pairs = [(key, v) for key in (*QUERY_NAMES, *fields) for v in values]
+        attack.send(target, "GET", query="?" + urlencode(pairs))
+    assert not attack.problems, "\n".join(dict.fromkeys(attack.problems))
+
+
+@pytest.mark.parametrize("url_name", TOKEN_URLS)
+@pytest.mark.parametrize("token", ["%00", "a%00b", "x" * 5000, "%C0%80", "%FF", "²", "..%2F..%2Fetc"])
+def test_hostile_tokens_in_links_are_not_found(url_name, token, world, attack):
+    url = reverse(url_name, args=["TOKEN"]).replace("TOKEN", token)
+    for user in (None, "alice", "hana"):
+        response = attack.send(Target(url, user), "GET")
+        assert response.status_code in (302, 404), (url, user, response.status_code)
+        assert attack.send(Target(url, user), "POST", {}).status_code in (302, 404, 405)
+    assert not attack.problems, "\n".join(attack.problems)
+
+
+# --- What people see ---------------------------------------------------------------------------------------
+
+
+def error_next_to_field(html: str, message: str) -> bool:
+    return (
+        "<title>Error: " in html
+        and 'class="govuk-error-summary"' in html
+        and re.search(r'class="govuk-error-message">.*?</span> ' + re.escape(message), html) is not None
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("²", "No open school or college matches that. Check the name, URN or postcode"),
+        ("1370\x0001", "Enter the name, URN or postcode using letters and numbers"),
+        ("9" * 40, "No open school or college matches that. Check the name, URN or postcode"),
+        ("x" * 101, "Name, URN or postcode must be 100 characters or fewer"),
+    ],
+)
+def test_the_workplace_search_answers_bad_input_with_an_error(client, world, typed, message):
+    response = client.post(reverse("funding_check_step", args=["workplace"]), {"workplace": typed})
+    assert response.status_code == 200
+    assert error_next_to_field(response.content.decode(), message)
+
+
+@pytest.mark.parametrize("typed", ["137001", "１３７００１", "١٣٧٠٠١", " 137001 "])
+def test_a_urn_is_found_in_any_digits(client, world, typed):
+    response = client.post(reverse("funding_check_step", args=["workplace"]), {"workplace": typed})
+    assert response.status_code == 302
+    assert client.session["funding_check"]["urn"] == 137001
+
+
+def test_choosing_from_several_workplaces_refuses_one_not_in_the_list(client, world):
+    url = reverse("funding_check_step", args=["workplace"])
+    response = client.post(url, {"workplace": "Northfield", "urn": "²"})
+    assert error_next_to_field(response.content.decode(), "Select your workplace from the list")
+    assert client.post(url, {"workplace": "Northfield", "urn": "137002"}).status_code == 302
+
+
+def test_applying_to_a_cohort_not_open_is_an_error_not_a_crash(client, world):
+    client.force_login(world.alice)
+    closed = CohortFactory(registration_opens_on=date(2025, 1, 1), registration_closes_on=date(2025, 2, 1))
+    for cohort, message in [
+        ("²", "Select a cohort that is open for registration"),
+        (str(closed.pk), "Select a cohort that is open for registration"),
+        ("9" * 40, "Select a cohort that is open for registration"),
+        ("\x00", "Null characters are not allowed."),
+        ("", "Select the cohort you want to join"),
+    ]:
+        response = client.post(reverse("apply"), {"cohort": cohort})
+        assert response.status_code == 200 and error_next_to_field(response.content.decode(), message)
+    assert not Application.objects.filter(cohort=closed).exists()
+
+
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [
+        ("Moving\x00abroad", "Enter a reason using letters, numbers and punctuation"),
+        ("x" * 501, "Reason must be 500 characters or fewer"),
+    ],
+)
+def test_a_bad_reason_for_withdrawing_is_an_error_and_withdraws_nothing(client, world, reason, message):
+    client.force_login(world.alice)
+    response = client.post(reverse("application_withdraw", args=[world.draft.pk]), {"reason": reason})
+    assert error_next_to_field(response.content.decode(), message)
+    world.draft.refresh_from_db()
+    assert world.draft.status == Application.Status.DRAFT
+    client.post(reverse("application_withdraw", args=[world.draft.pk]), {"reason": "Moving abroad"})
+    world.draft.refresh_from_db()
+    assert (world.draft.status, world.draft.decision_reason) == (
+        Application.Status.WITHDRAWN,
+        "Moving abroad",
+    )
