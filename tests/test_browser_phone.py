@@ -11,6 +11,7 @@ from django.utils import timezone
 from applications.models import Application
 from applications.services import application_submit
 from funding.models import Institution
+from notifications.models import Notification
 from tests.browser import browser_page, screenshot, sign_in
 from tests.factories import (
     PASSWORD,
@@ -52,6 +53,18 @@ def alice():
     ActivityFactory(group=group, title="Module 1 online study", starts_at=None, due_on=soon.date())
     application = ApplicationFactory(user=user)
     application_submit(application=application, by=user)
+    Notification.objects.create(
+        kind="engagement_at_risk",
+        recipient=user.email,
+        user=user,
+        subject_type="programmes.participant",
+        subject_id=participant.pk,
+        occurrence="2026-W48",
+        title="Your engagement in Leading Teaching is below 90%: catch up on the activities you missed",
+        body_text="-",
+        body_html="-",
+        status=Notification.Status.SENT,
+    )
     return participant, Application.objects.get(pk=application.pk)
 
 
