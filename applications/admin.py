@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from npq_portal.admin_accessibility import LabelledTabularInline
 from programmes.admin import HubScopedAdmin, export_as_csv, scoped_filter
 from programmes.models import Group
 from programmes.selectors import register_scope, visible_to
@@ -27,7 +28,7 @@ from .services import (
 register_scope(Application, hub_path="cohort__hub")
 
 
-class TransitionInline(admin.TabularInline):
+class TransitionInline(LabelledTabularInline):
     model = Transition
     extra = 0
     fields = ("from_status", "to_status", "by", "at", "note")
@@ -38,7 +39,7 @@ class TransitionInline(admin.TabularInline):
         return False
 
 
-class EndorsementInline(admin.TabularInline):
+class EndorsementInline(LabelledTabularInline):
     model = Endorsement
     extra = 0
     fields = (

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "django.contrib.sites",
     "allauth",
     "allauth.account",
@@ -95,6 +96,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "npq_portal.urls"
+# Form widgets render through TEMPLATES, so the portal may override a widget's template
+# (templates/admin/widgets/split_datetime.html labels the date and time inputs).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 WSGI_APPLICATION = "npq_portal.wsgi.application"
 SITE_ID = 1
 

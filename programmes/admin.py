@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
+from npq_portal.admin_accessibility import LabelledTabularInline
 from npq_portal.csv_export import csv_response
 
 from . import admin_views
@@ -156,7 +157,7 @@ class LeadProviderAdmin(admin.ModelAdmin):
         return request.user.is_superuser
 
 
-class HubMembershipInline(admin.TabularInline):
+class HubMembershipInline(LabelledTabularInline):
     model = HubMembership
     extra = 0
     autocomplete_fields = ("user",)
@@ -233,7 +234,7 @@ class CohortAdmin(HubScopedAdmin):
     )
 
 
-class GroupInline(admin.TabularInline):
+class GroupInline(LabelledTabularInline):
     model = Group
     extra = 0
     fields = ("name", "mode", "venue", "capacity", "enrolled")
@@ -290,7 +291,7 @@ class CourseAdmin(HubScopedAdmin):
         super().save_model(request, obj, form, change)
 
 
-class ActivityInline(admin.TabularInline):
+class ActivityInline(LabelledTabularInline):
     model = Activity
     extra = 0
     fields = (

@@ -15,3 +15,8 @@ cp -r node_modules/govuk-frontend/dist/govuk/assets/images "$out/assets/"
 cp node_modules/govuk-frontend/dist/govuk/assets/manifest.json "$out/assets/"
 echo "govuk-frontend $(node -p "require('govuk-frontend/package.json').version")" > "$out/VERSION"
 echo "Built $out"
+# axe-core, for the accessibility tests only (never served).
+axe=../tests/vendor/axe-core
+mkdir -p "$axe"
+cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE "$axe/"
+echo "axe-core $(node -p "require('axe-core/package.json').version")" > "$axe/VERSION"
