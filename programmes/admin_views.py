@@ -19,7 +19,8 @@ from django.views.generic import FormView, TemplateView
 
 from npq_portal.csv_export import csv_response
 
-from .models import Activity, Attendance, Group, Participant
+from .engagement import state_label
+from .models import Activity, Attendance, Group, Participant, Register
 from .selectors import register_roster, visible_to
 from .services import (
     DEFERRAL_REASONS,
@@ -86,10 +87,18 @@ class RegisterView(AdminPageMixin, FormView):
         self.roster = list(register_roster(activity=self.activity, user=request.user))
         return super().dispatch(request, *args, **kwargs)
 
+    def mark_all(self) -> bool:
+        """ "Mark everyone attended" (a GET button, no script): the form opens with every row
+        attended; staff change the exceptions and save. Nothing is saved until then."""
+        return self.request.method == "GET" and self.request.GET.get("mark_all") == "attended"
+
     def get_form_kwargs(self) -> dict[str, Any]:
-        current = dict(
-            Attendance.objects.filter(activity=self.activity).values_list("participant_id", "status")
-        )
+        if self.mark_all():
+            current = {p.pk: Attendance.Status.ATTENDED.value for p in self.roster}
+        else:
+            current = dict(
+                Attendance.objects.filter(activity=self.activity).values_list("participant_id", "status")
+            )
         return {**super().get_form_kwargs(), "roster": self.roster, "current": current}
 
     def get_form_class(self):
@@ -100,6 +109,12 @@ class RegisterView(AdminPageMixin, FormView):
             **super().get_context_data(**kwargs),
             **self.admin_context(f"Register: {self.activity.title}"),
             "activity": self.activity,
+            "marked_all": self.mark_all(),
+            "registers": list(
+                Register.objects.filter(
+                    activity=self.activity, group_id__in={p.group_id for p in self.roster}
+                ).select_related("group", "taken_by")
+            ),
         }
 
     def form_valid(self, form: RegisterForm) -> HttpResponse:
@@ -250,7 +265,7 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
     template_name = "admin/programmes/course/engagement.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        from .engagement import ENGAGEMENT_BAR
+        from .engagement import ENGAGEMENT_BAR, TASK_RECORD_DAYS, awaiting_records
         from .selectors import course_engagement
 
         course = get_object_or_404(
@@ -261,6 +276,7 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
             course=course, participants=visible_to(Participant.objects.all(), self.request.user)
         )
         charts = [(name, _bars(counts)) for name, counts in data["groups"]]
+        groups = list(visible_to(Group.objects.filter(course=course), self.request.user))
         return {
             **super().get_context_data(**kwargs),
             **self.admin_context(f"Engagement: {course}"),
@@ -268,7 +284,9 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
             "charts": charts,
             "bar": ENGAGEMENT_BAR,
             **data,
-            "groups": visible_to(Group.objects.filter(course=course), self.request.user),
+            "groups": groups,
+            "awaiting": awaiting_records(course_id=course.pk, groups=groups),
+            "task_record_days": TASK_RECORD_DAYS,
         }
 
 
@@ -289,7 +307,8 @@ def _bars(counts: list[int]) -> list[dict[str, Any]]:
 
 
 class GroupGridView(AdminPageMixin, TemplateView):
-    """Participants x activities of a group, on screen or as CSV."""
+    """Participants x activities of a group, on screen or as CSV: attended, completed, missed,
+    excused or awaiting record (blank: not due yet), as the participant sees them."""
 
     template_name = "admin/programmes/group/grid.html"
 
@@ -308,16 +327,16 @@ class GroupGridView(AdminPageMixin, TemplateView):
     def _csv(self) -> HttpResponse:
         return csv_response(
             f"engagement-{self.group.pk}.csv",
-            ["Email", "Name", "TRN", "Engagement %", *[a.code for a in self.activities]],
+            ["Email", "Name", "TRN", "Engagement %", *[f"{a.title} ({a.code})" for a in self.activities]],
             (
                 [
                     participant.user.email,
                     participant.user.get_full_name(),
                     participant.trn,
                     None if tally is None else tally.percent,
-                    *marks,
+                    *[state_label(mark, state) for mark, state in cells],
                 ]
-                for participant, marks, tally in self.rows
+                for participant, cells, tally in self.rows
             ),
         )
 
@@ -327,5 +346,8 @@ class GroupGridView(AdminPageMixin, TemplateView):
             **self.admin_context(f"Engagement grid: {self.group}"),
             "group": self.group,
             "activities": self.activities,
-            "rows": self.rows,
+            "rows": [
+                (participant, [(state, state_label(mark, state)) for mark, state in cells], tally)
+                for participant, cells, tally in self.rows
+            ],
         }

@@ -26,14 +26,52 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def checkin_date_problem(*, participant: Participant, held_on: date, today: date | None = None) -> str | None:
+    """Why ``held_on`` cannot be the date of one of the participant's check-ins (None: it can).
+
+    A check-in counts only within the course: from its delivery start to its delivery end, and
+    never in the future. The form shows the message next to the date; the services refuse too."""
+    today = today or timezone.localdate()
+    course = participant.course
+    if held_on > today:
+        return "The check-in date must be today or in the past"
+    if held_on < course.delivery_start:
+        return (
+            f"The check-in date must be the same as or after {_long(course.delivery_start)},"
+            " when your course started"
+        )
+    if held_on > course.delivery_end:
+        return f"The check-in date must be the same as or before {_long(course.delivery_end)}, when your course ended"
+    return None
+
+
+def checkin_status(checkin: MentorCheckin) -> str:
+    """``outside_course`` (logged before dates were checked: never counts, even if confirmed),
+    ``confirmed`` (counts) or ``waiting`` for the mentor."""
+    course = checkin.participant.course
+    if not course.delivery_start <= checkin.held_on <= course.delivery_end:
+        return "outside_course"
+    return "confirmed" if checkin.confirmed_at is not None else "waiting"
+
+
+def checkin_counts(checkin: MentorCheckin) -> bool:
+    """Confirmed by the mentor and dated within the course."""
+    return checkin_status(checkin) == "confirmed"
+
+
+def _long(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
 @transaction.atomic
 def checkin_log(*, participant: Participant, held_on: date, notes: str = "") -> MentorCheckin:
     if participant.status not in Participant.LIVE_STATUSES:
         raise CheckinError("Check-ins can only be logged while you are on the course.")
     if not participant.mentor_email:
         raise CheckinError("Your hub has no email address for your mentor. Ask them to add it.")
-    if held_on > timezone.localdate():
-        raise CheckinError("The check-in date must be today or in the past")
+    problem = checkin_date_problem(participant=participant, held_on=held_on)
+    if problem:
+        raise CheckinError(problem)
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     checkin = MentorCheckin.objects.create(
@@ -62,6 +100,13 @@ def checkin_for_token(token: str) -> MentorCheckin:
         raise CheckinError("This check-in has already been confirmed.")
     if timezone.now() >= checkin.expires_at:
         raise CheckinError("This link has expired.")
+    course = checkin.participant.course
+    if not course.delivery_start <= checkin.held_on <= course.delivery_end:
+        raise CheckinError(
+            f"This check-in is dated {_long(checkin.held_on)}, which is outside the course"
+            f" ({_long(course.delivery_start)} to {_long(course.delivery_end)}), so it cannot be confirmed."
+            " The participant can log it again with the right date."
+        )
     return checkin
 
 

@@ -1,9 +1,20 @@
-"""Engagement: the weighted share of required activities due so far that a participant completed.
+"""Engagement: the weighted share of required activities due and recorded so far that a
+participant completed.
 
 DfE fixes the bar at 90% to reach the summative assessment. Excused absences (exceptional
-circumstances) are left out of both sides. The tally of a course is one SQL statement: the ORM's
-aggregate over participants x activities x their marks, inside an INSERT ... ON CONFLICT that
-stores it. Never a query per participant.
+circumstances) are left out of both sides, and so is an activity whose record has not come in
+yet ("awaiting record": its register not taken, its LMS export not imported). The tally of a
+course is one SQL statement: the ORM's aggregate over participants x activities x their marks and
+registers, inside an INSERT ... ON CONFLICT that stores it. Never a query per participant.
+
+An activity due so far is *recorded* for a participant (decisions.md, "Awaiting record") when
+- they have a mark for it (from a register or an LMS import), or
+- its register has been taken for their group (for participants without a group: the register
+  of the course's participants without a group), or
+- an LMS import included it on a day after its date (``Activity.imported_on``), or
+- it is a task (a due date, no session time) whose due date is ``TASK_RECORD_DAYS`` days past.
+Recorded and not attended, completed or excused is *missed*; due and not recorded is *awaiting
+record*: counted on neither side, and still possible in the projection.
 """
 
 from __future__ import annotations
@@ -24,37 +35,75 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import Activity, Attendance, EngagementTally, Participant
+from .models import Activity, Attendance, EngagementTally, Participant, Register
 
 ENGAGEMENT_BAR = Decimal("90")  # fixed by DfE
 DONE = (Attendance.Status.ATTENDED, Attendance.Status.COMPLETED)
+# A task (an online unit, a reflection) with no LMS record this many days after its due date is
+# recorded as missed by those who have no completion: hubs import their LMS export weekly.
+TASK_RECORD_DAYS = 7
+
+
+class State:
+    """What an activity is for one participant: the same words on their page and staff's grid."""
+
+    DONE = "done"  # attended or completed (counted; work done ahead of its date shows too)
+    MISSED = "missed"  # due, recorded, and not attended, completed or excused
+    EXCUSED = "excused"  # exceptional circumstances: left out of both sides
+    AWAITING = "awaiting"  # due, but its register or LMS record has not come in yet: not counted
+    UPCOMING = "upcoming"  # not due yet
 
 
 def _start_of_next_day(today: date) -> datetime:
     return datetime.combine(today + timedelta(days=1), time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
-# From the weights to what is stored: percent = done / due, NULL when nothing is due yet ("not
-# started": never a division by zero); the projection as if everything still to come is completed;
-# on track at or above the bar, judged on the exact ratio (89.997% is not 90%, though it shows
-# as 90.00). (100.0 keeps SQLite from dividing whole numbers as integers.)
-# Computed once per participant over the aggregate's output, not inside it.
+# From the weights to what is stored: percent = done / due (due: recorded and not excused), NULL
+# when nothing is counted yet (never a division by zero); the projection as if everything still
+# possible is completed: the activities to come and those awaiting their record (missed ones are
+# not); on track at or above the bar, judged on the exact ratio (89.997% is not 90%, though it
+# shows as 90.00), or when nothing is counted yet. (100.0 keeps SQLite from dividing whole numbers
+# as integers.) Computed once per participant over the aggregate's output, not inside it.
 ARITHMETIC = f"""
-    t.pk, t.done, t.due,
+    t.pk, t.done, t.due, t.due_all - t.due,
     CASE WHEN t.due > 0 THEN ROUND(t.done * 100.0 / t.due, 2) END,
-    CASE WHEN t.due + t.future > 0 THEN ROUND((t.done + t.future) * 100.0 / (t.due + t.future), 2) END,
+    CASE WHEN t.due_all + t.future > 0
+         THEN ROUND((t.done + t.due_all - t.due + t.future) * 100.0 / (t.due_all + t.future), 2) END,
     t.due = 0 OR t.done * 100 >= {int(ENGAGEMENT_BAR)} * t.due,
     %s
 """
 
 
-def course_tally_queryset(*, course_ids: list[int], today: date) -> QuerySet:
-    """One row per live participant of the courses: (participant, done, due, future) weights.
+def _recorded(activity: str, *, today: date) -> Q:
+    """The activity's record has come in for this participant (see the module's docstring).
+    Only ever used un-negated: NULLs (no mark, no register, no import) read as "not recorded"."""
+    return (
+        Q(mark__status__isnull=False)
+        | Q(register__pk__isnull=False)
+        | Q(**{f"{activity}__imported_on__gt": F(f"{activity}__due_on")})
+        | Q(**{f"{activity}__imported_on__gt": TruncDate(f"{activity}__starts_at", tzinfo=_london())})
+        | Q(
+            **{
+                f"{activity}__starts_at__isnull": True,
+                f"{activity}__due_on__lte": today - timedelta(days=TASK_RECORD_DAYS),
+            }
+        )
+    )
 
-    ``due`` counts the required activities due by ``today`` that were not excused, ``done`` those
-    of them attended or completed, ``future`` the ones still to come (not excused).
+
+def _london() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def course_tally_queryset(*, course_ids: list[int], today: date) -> QuerySet:
+    """One row per live participant of the courses: (participant, done, due, due_all, future) weights.
+
+    ``due_all`` counts the required activities due by ``today`` that were not excused, ``due``
+    those of them recorded (so ``due_all - due`` awaits its record), ``done`` those attended or
+    completed, ``future`` the ones still to come (not excused).
     """
     activity = "course__activities"
     counted = Q(**{f"{activity}__required": True, f"{activity}__counts_towards_engagement": True}) & (
@@ -64,6 +113,7 @@ def course_tally_queryset(*, course_ids: list[int], today: date) -> QuerySet:
         **{f"{activity}__due_on__lte": today}
     )
     not_excused = Q(mark__status__isnull=True) | ~Q(mark__status=Attendance.Status.EXCUSED)
+    recorded = _recorded(activity, today=today)
     weight = f"{activity}__weight"
     decimal = DecimalField(max_digits=9, decimal_places=2)
     return (
@@ -73,16 +123,23 @@ def course_tally_queryset(*, course_ids: list[int], today: date) -> QuerySet:
         .annotate(
             mark=FilteredRelation(
                 f"{activity}__attendances", condition=Q(**{f"{activity}__attendances__participant": F("pk")})
-            )
+            ),
+            # The register of the participant's group (at most one row: unique per activity and group).
+            register=FilteredRelation(
+                f"{activity}__registers",
+                condition=Q(**{f"{activity}__registers__group": F("group")})
+                | Q(**{f"{activity}__registers__group__isnull": True, "group__isnull": True}),
+            ),
         )
         .order_by()
         .values("pk")
         .annotate(
             done=Sum(weight, filter=due & Q(mark__status__in=DONE), default=Value(0), output_field=decimal),
-            due=Sum(weight, filter=due & not_excused, default=Value(0), output_field=decimal),
+            due=Sum(weight, filter=due & recorded & not_excused, default=Value(0), output_field=decimal),
+            due_all=Sum(weight, filter=due & not_excused, default=Value(0), output_field=decimal),
             future=Sum(weight, filter=~due & not_excused, default=Value(0), output_field=decimal),
         )
-        .values_list("pk", "done", "due", "future")
+        .values_list("pk", "done", "due", "due_all", "future")
     )
 
 
@@ -108,10 +165,11 @@ def tally_courses(*, course_ids: list[int], today: date | None = None) -> int:
         _serialise_per_course(course_ids)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (participant_id, done_weight, due_weight, percent, projected_percent,"  # noqa: S608 - table name from the model
-                f" on_track, computed_at) SELECT {ARITHMETIC} FROM ({sql}) t WHERE true"
+                f"INSERT INTO {table} (participant_id, done_weight, due_weight, awaiting_weight, percent,"  # noqa: S608 - table name from the model
+                f" projected_percent, on_track, computed_at) SELECT {ARITHMETIC} FROM ({sql}) t WHERE true"
                 " ON CONFLICT (participant_id) DO UPDATE SET done_weight = excluded.done_weight,"
-                " due_weight = excluded.due_weight, percent = excluded.percent,"
+                " due_weight = excluded.due_weight, awaiting_weight = excluded.awaiting_weight,"
+                " percent = excluded.percent,"
                 " projected_percent = excluded.projected_percent, on_track = excluded.on_track,"
                 " computed_at = excluded.computed_at",
                 [connection.ops.adapt_datetimefield_value(now), *params],  # in placeholder order
@@ -156,15 +214,131 @@ def tally_queued_key(course_id: int) -> str:
     return f"engagement:tally-queued:{course_id}"
 
 
-def participant_activities(*, participant: Participant) -> list[tuple[Activity, str | None]]:
-    """The participant's activities in date order with their mark (for their own page)."""
-    activities = (
+def registers_taken(*, activity: Activity, participant_ids: set[int], by=None) -> None:
+    """Record that the register of ``activity`` was taken for the groups of ``participant_ids``
+    (called by ``services.register_save`` inside its transaction, with the activity locked)."""
+    now = timezone.now()
+    groups = set(Participant.objects.filter(pk__in=participant_ids).values_list("group_id", flat=True))
+    for group_id in groups:
+        Register.objects.update_or_create(
+            activity=activity, group_id=group_id, defaults={"taken_at": now, "taken_by": by}
+        )
+
+
+def is_due(activity: Activity, *, today: date) -> bool:
+    return bool(
+        (activity.starts_at is not None and activity.starts_at < _start_of_next_day(today))
+        or (activity.due_on is not None and activity.due_on <= today)
+    )
+
+
+def is_recorded(activity: Activity, *, mark: str | None, register_taken: bool, today: date) -> bool:
+    """The same rule as ``_recorded`` (the tally's SQL), for one activity on a page."""
+    if mark is not None or register_taken:
+        return True
+    if activity.imported_on is not None:
+        if activity.due_on is not None and activity.imported_on > activity.due_on:
+            return True
+        if (
+            activity.starts_at is not None
+            and activity.imported_on > activity.starts_at.astimezone(_london()).date()
+        ):
+            return True
+    return (
+        activity.starts_at is None
+        and activity.due_on is not None
+        and activity.due_on <= today - timedelta(days=TASK_RECORD_DAYS)
+    )
+
+
+def activity_state(activity: Activity, *, mark: str | None, register_taken: bool, today: date) -> str:
+    """Done, excused, upcoming, missed or awaiting record: what the tally makes of the activity."""
+    if mark == Attendance.Status.EXCUSED:
+        return State.EXCUSED
+    if mark in DONE:
+        return State.DONE
+    if not is_due(activity, today=today):
+        return State.UPCOMING
+    if is_recorded(activity, mark=mark, register_taken=register_taken, today=today):
+        return State.MISSED
+    return State.AWAITING
+
+
+def group_registers(*, activities, group_id: int | None) -> set[int]:
+    """Ids of ``activities`` whose register has been taken for the group (None: no group)."""
+    return set(
+        Register.objects.filter(activity__in=activities, group_id=group_id).values_list(
+            "activity_id", flat=True
+        )
+    )
+
+
+def participant_activities(
+    *, participant: Participant, today: date | None = None
+) -> list[tuple[Activity, str | None, str]]:
+    """The participant's activities in date order with their mark and state (for their own page)."""
+    today = today or timezone.localdate()
+    activities = list(
         Activity.objects.filter(course_id=participant.course_id)
         .filter(Q(group__isnull=True) | Q(group_id=participant.group_id))
         .order_by("starts_at", "due_on", "title")
     )
     marks = dict(Attendance.objects.filter(participant=participant).values_list("activity_id", "status"))
-    return [(activity, marks.get(activity.pk)) for activity in activities]
+    taken = group_registers(activities=activities, group_id=participant.group_id)
+    return [
+        (
+            activity,
+            marks.get(activity.pk),
+            activity_state(
+                activity, mark=marks.get(activity.pk), register_taken=activity.pk in taken, today=today
+            ),
+        )
+        for activity in activities
+    ]
+
+
+def state_label(mark: str | None, state: str) -> str:
+    """The word staff see in a group's grid (and its CSV) for one participant and activity."""
+    if state == State.DONE:
+        return "Completed" if mark == Attendance.Status.COMPLETED else "Attended"
+    return {
+        State.MISSED: "Missed",
+        State.EXCUSED: "Excused",
+        State.AWAITING: "Awaiting record",
+    }.get(state, "")
+
+
+def awaiting_records(
+    *, course_id: int, groups: list, today: date | None = None
+) -> list[tuple[Activity, list]]:
+    """Activities of the course due so far whose record has not come in for some of ``groups``
+    (the groups staff see): (activity, [groups still awaiting its register or LMS import]).
+    Two queries whatever the size of the course."""
+    today = today or timezone.localdate()
+    group_ids = [g.pk for g in groups]
+    activities = [
+        a
+        for a in Activity.objects.filter(course_id=course_id, required=True, counts_towards_engagement=True)
+        .filter(Q(group__isnull=True) | Q(group_id__in=group_ids))
+        .order_by("starts_at", "due_on", "title")
+        if is_due(a, today=today)
+    ]
+    taken = set(
+        Register.objects.filter(activity__in=activities, group_id__in=group_ids).values_list(
+            "activity_id", "group_id"
+        )
+    )
+    awaiting = []
+    for activity in activities:
+        waiting = [
+            g
+            for g in groups
+            if activity.group_id in (None, g.pk)
+            and not is_recorded(activity, mark=None, register_taken=(activity.pk, g.pk) in taken, today=today)
+        ]
+        if waiting:
+            awaiting.append((activity, waiting))
+    return awaiting
 
 
 def distribution(percents: list[Decimal | None], *, bins: int = 10) -> list[int]:

@@ -1,5 +1,9 @@
 """Import an LMS completion export: participant email or TRN, activity code, completed at.
 
+Every activity the file includes is stamped with the day of the import (``imported_on``): from
+then on, once it is past, those with no completion for it have missed it rather than awaiting
+its record.
+
 Unknown participants or activities are reported by line; the rest load in one transaction per
 file. Only participants and activities the importing staff member may see are matched.
 """
@@ -67,6 +71,7 @@ def import_lms_completions(
     live = participants.filter(status__in=Participant.LIVE_STATUSES)
     outcome = LmsOutcome()
     touched_courses: set[int] = set()
+    included: set[int] = set()  # activities the file speaks of: their record has come in
     for raw_row in reader:
         row = {key.strip().lower(): (value or "").strip() for key, value in raw_row.items() if key}
         line = reader.line_num
@@ -93,6 +98,8 @@ def import_lms_completions(
             outcome.problems.append((line, f"no activity with code {code!r} on {who}'s course"))
             continue
         participant = next(e for e in enrolments if e.course_id == activity.course_id)
+        included.add(activity.pk)
+        touched_courses.add(activity.course_id)
         mark, created = Attendance.objects.get_or_create(
             participant=participant,
             activity=activity,
@@ -106,7 +113,9 @@ def import_lms_completions(
             mark._history_user = by
             mark.save()
         outcome.loaded += 1
-        touched_courses.add(activity.course_id)
+    # Those without a completion in the export have missed an activity the file included once
+    # it is past (programmes.engagement: "recorded").
+    Activity.objects.filter(pk__in=included).update(imported_on=timezone.localdate())
     for course_id in touched_courses:
         schedule_tally(course_id=course_id)
     return outcome

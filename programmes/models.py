@@ -270,6 +270,12 @@ class Activity(models.Model):
     weight = models.DecimalField(max_digits=6, decimal_places=2, default=1)
     required = models.BooleanField(default=True)
     counts_towards_engagement = models.BooleanField(default=True)
+    imported_on = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The last day an LMS import included this activity (see programmes.engagement).",
+    )
 
     class Meta:
         ordering = ["course", "starts_at", "due_on", "title"]
@@ -330,6 +336,39 @@ class Attendance(models.Model):
         return f"{self.participant.user} – {self.activity}: {self.get_status_display()}"
 
 
+class Register(models.Model):
+    """A register taken for an activity: for one group, or (no group) for the course's
+    participants who have no group. The marks themselves are Attendance rows; this records that
+    the register was taken, so that a participant of the group left unmarked counts as having
+    missed the activity, and one whose register is not taken yet as awaiting its record."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="registers")
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, null=True, blank=True, related_name="registers"
+    )
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    taken_at = models.DateTimeField(help_text="When the register was last saved.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity", "group"],
+                condition=Q(group__isnull=False),
+                name="register_one_per_activity_and_group",
+            ),
+            models.UniqueConstraint(
+                fields=["activity"],
+                condition=Q(group__isnull=True),
+                name="register_one_per_activity_without_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Register of {self.activity} ({self.group.name if self.group_id else 'no group'})"
+
+
 class CalendarFeed(models.Model):
     """A secret address at which a user's calendar app reads their sessions and deadlines."""
 
@@ -352,18 +391,27 @@ class EngagementTally(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="Weighted share of required activities due so far that were completed; empty: none due yet.",
+        help_text="Weighted share of required activities due and recorded so far that were completed; empty: none counted yet.",
     )
     done_weight = models.DecimalField(max_digits=9, decimal_places=2, default=0)
     due_weight = models.DecimalField(
-        max_digits=9, decimal_places=2, default=0, help_text="The due-so-far basis."
+        max_digits=9,
+        decimal_places=2,
+        default=0,
+        help_text="The basis: activities due so far and recorded (done or missed), excused ones left out.",
+    )
+    awaiting_weight = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        default=0,
+        help_text="Activities due so far whose register or LMS record has not come in yet (not counted).",
     )
     projected_percent = models.DecimalField(
         max_digits=5,
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="The engagement at the end of the course if every activity still to come is completed.",
+        help_text="The engagement at the end of the course if every activity still possible (to come or awaiting its record) is completed.",
     )
     on_track = models.BooleanField(default=True)
     computed_at = models.DateTimeField()

@@ -183,10 +183,15 @@ def course_engagement(*, course, participants: QuerySet[Participant]) -> dict:
     }
 
 
-def group_grid(*, group) -> tuple[list, list]:
-    """Participants x activities of a group: (activities, [(participant, [mark or None, ...], tally)])."""
+def group_grid(*, group, today: date | None = None) -> tuple[list, list]:
+    """Participants x activities of a group:
+    (activities, [(participant, [(mark or None, state), ...], tally)]), state as in engagement."""
+    from django.utils import timezone
+
+    from .engagement import activity_state, group_registers
     from .models import EngagementTally
 
+    today = today or timezone.localdate()
     activities = list(
         Activity.objects.filter(course_id=group.course_id)
         .filter(Q(group__isnull=True) | Q(group=group))
@@ -203,6 +208,34 @@ def group_grid(*, group) -> tuple[list, list]:
             "participant_id", "activity_id", "status"
         )
     }
+    taken = group_registers(activities=activities, group_id=group.pk)
     tallies = {t.participant_id: t for t in EngagementTally.objects.filter(participant__in=participants)}
-    rows = [(p, [marks.get((p.pk, a.pk)) for a in activities], tallies.get(p.pk)) for p in participants]
+
+    def cell(p: Participant, a: Activity) -> tuple[str | None, str]:
+        mark = marks.get((p.pk, a.pk))
+        return mark, activity_state(a, mark=mark, register_taken=a.pk in taken, today=today)
+
+    rows = [(p, [cell(p, a) for a in activities], tallies.get(p.pk)) for p in participants]
     return activities, rows
+
+
+def courses_at_risk(*, user: User) -> QuerySet[Course]:
+    """The courses ``user`` sees that have participants still on them, each with ``live`` (the
+    participants the user sees) and ``at_risk`` (those of them below the engagement bar): one
+    query, however many courses (the admin home's "Participants at risk")."""
+    from django.db.models import Count
+
+    seen = Q(
+        participants__status__in=Participant.LIVE_STATUSES,
+        participants__pk__in=visible_to(Participant.objects.all(), user).values("pk"),
+    )
+    return (
+        visible_to(Course.objects.all(), user)
+        .annotate(
+            live=Count("participants", filter=seen),
+            at_risk=Count("participants", filter=seen & Q(participants__tally__on_track=False)),
+        )
+        .filter(live__gt=0)
+        .select_related("programme", "cohort__hub")
+        .order_by("-delivery_start", "programme__code", "cohort__hub__name")
+    )

@@ -353,6 +353,11 @@ def register_save(
     bad = {mark for mark in marks.values() if mark not in REGISTER_MARKS}
     if bad:
         raise EnrolmentError(f"Unknown mark {sorted(bad)[0]!r}.")
+    from .engagement import registers_taken
+
+    # Two saves of one register take turns (the activity row is locked until commit).
+    Activity.objects.select_for_update().filter(pk=activity.pk).first()
+    registers_taken(activity=activity, participant_ids=set(marks), by=by)
     existing = {a.participant_id: a for a in Attendance.objects.select_for_update().filter(activity=activity)}
     for participant_id, mark in marks.items():
         attendance = existing.get(participant_id) or Attendance(

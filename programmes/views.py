@@ -15,8 +15,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from npq_portal.dates import parse_typed_date
 
-from .checkins import CheckinError, checkin_confirm, checkin_for_token, checkin_log
-from .engagement import ENGAGEMENT_BAR, participant_activities
+from .checkins import (
+    CheckinError,
+    checkin_confirm,
+    checkin_counts,
+    checkin_date_problem,
+    checkin_for_token,
+    checkin_log,
+    checkin_status,
+)
+from .engagement import ENGAGEMENT_BAR, TASK_RECORD_DAYS, State, participant_activities
 from .ical import render_calendar
 from .models import CalendarFeed, Participant
 from .selectors import calendar_activities
@@ -71,13 +79,18 @@ def enrolment(request: HttpRequest, pk: int) -> HttpResponse:
     """A participant's engagement, activities, check-ins and what to do next."""
     participant = own_enrolment(request, pk)
     tally = getattr(participant, "tally", None)
-    activities = participant_activities(participant=participant)
     now = timezone.now()
     today = timezone.localdate()
+    activities = participant_activities(participant=participant, today=today)
     upcoming = [
-        a for a, _ in activities if (a.starts_at and a.starts_at >= now) or (a.due_on and a.due_on >= today)
+        a
+        for a, _, _ in activities
+        if (a.starts_at and a.starts_at >= now) or (a.due_on and a.due_on >= today)
     ][:3]
     checkins = list(participant.checkins.all())
+    states = [
+        state for activity, _, state in activities if activity.required and activity.counts_towards_engagement
+    ]
     return render(
         request,
         "programmes/enrolment.html",
@@ -85,18 +98,15 @@ def enrolment(request: HttpRequest, pk: int) -> HttpResponse:
             "participant": participant,
             "tally": tally,
             "bar": ENGAGEMENT_BAR,
-            "activities": [(a, mark, _when_passed(a, now, today)) for a, mark in activities],
+            "activities": activities,
+            "awaiting": states.count(State.AWAITING),
+            "anything_due": any(state != State.UPCOMING for state in states),
+            "task_record_days": TASK_RECORD_DAYS,
             "upcoming": upcoming,
-            "checkins": checkins,
-            "confirmed_checkins": sum(1 for c in checkins if c.confirmed_at),
+            "checkins": [(c, checkin_status(c)) for c in checkins],
+            "confirmed_checkins": sum(1 for c in checkins if checkin_counts(c)),
             "required_checkins": participant.course.programme.mentor_checkins,
         },
-    )
-
-
-def _when_passed(activity, now, today) -> bool:
-    return bool(
-        (activity.starts_at and activity.starts_at < now) or (activity.due_on and activity.due_on < today)
     )
 
 
@@ -110,18 +120,26 @@ class CheckinForm(forms.Form):
         label="What did you discuss? (optional)", required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
 
+    def __init__(self, *args, participant: Participant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.participant = participant
+
     def clean_held_on(self) -> date:
         try:
-            return parse_typed_date(self.cleaned_data["held_on"])
+            held_on = parse_typed_date(self.cleaned_data["held_on"])
         except ValueError:
             raise forms.ValidationError("Enter the date as day, month and year, like 27 3 2026") from None
+        problem = checkin_date_problem(participant=self.participant, held_on=held_on)
+        if problem:
+            raise forms.ValidationError(problem)
+        return held_on
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
     participant = own_enrolment(request, pk)
-    form = CheckinForm(request.POST or None)
+    form = CheckinForm(request.POST or None, participant=participant)
     if request.method == "POST" and form.is_valid():
         try:
             checkin_log(

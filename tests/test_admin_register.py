@@ -112,3 +112,56 @@ def test_staff_of_another_hub_get_404_and_save_nothing(client, session):
     assert client.get(register_url(activity)).status_code == 404
     assert client.post(register_url(activity), {f"p{p1.pk}": "attended"}).status_code == 404
     assert not Attendance.objects.exists()
+
+
+def test_mark_everyone_attended_fills_the_form_without_script_then_exceptions_are_saved(client, session):
+    activity, (p1, p2, p3), facilitator = session
+    client.force_login(facilitator)
+    html = client.get(register_url(activity)).content.decode()
+    # A plain GET button: no JavaScript (the Content-Security-Policy allows none inline anyway).
+    assert '<form method="get" id="mark-all">' in html
+    assert (
+        '<button type="submit" name="mark_all" value="attended" class="button">Mark everyone attended</button>'
+        in html
+    )
+    assert "<script>" not in html and "onclick" not in html
+    assert "Not taken yet" in html
+    page = client.get(register_url(activity), {"mark_all": "attended"})
+    html = page.content.decode()
+    checked = re.findall(r'<input type="radio" name="p(\d+)" value="(\w+)"[^>]*checked', html)
+    assert sorted(checked) == sorted((str(p.pk), "attended") for p in (p1, p2, p3))
+    assert "Everyone is marked attended below" in html
+    assert not Attendance.objects.exists()  # nothing saved until the register is
+    assert f'action="{register_url(activity)}"' in html  # saving does not carry mark_all along
+    response = client.post(
+        register_url(activity), {f"p{p1.pk}": "attended", f"p{p2.pk}": "absent", f"p{p3.pk}": "attended"}
+    )
+    assert response.status_code == 302
+    assert dict(Attendance.objects.values_list("participant_id", "status")) == {
+        p1.pk: "attended",
+        p2.pk: "absent",
+        p3.pk: "attended",
+    }
+    html = client.get(register_url(activity)).content.decode()
+    assert "Register taken:" in html and facilitator.get_full_name() in html
+
+
+def test_mark_everyone_attended_on_a_taken_register_changes_nothing_until_saved(client, session):
+    activity, (p1, p2, p3), facilitator = session
+    register_save(
+        activity=activity, marks={p1.pk: "absent", p2.pk: "absent", p3.pk: "excused"}, by=facilitator
+    )
+    client.force_login(facilitator)
+    html = client.get(register_url(activity), {"mark_all": "attended"}).content.decode()
+    assert len(re.findall(r'value="attended"[^>]*checked', html)) == 3
+    assert set(Attendance.objects.values_list("status", flat=True)) == {"absent", "excused"}
+
+
+def test_saving_a_register_records_it_for_the_groups_on_it(session):
+    from programmes.models import Register
+
+    activity, (p1, p2, p3), facilitator = session
+    register_save(activity=activity, marks={p1.pk: "attended"}, by=facilitator)
+    register_save(activity=activity, marks={p1.pk: "attended", p2.pk: "absent"}, by=facilitator)
+    register = Register.objects.get()  # one per activity and group, saved again
+    assert (register.group_id, register.taken_by) == (activity.group_id, facilitator)

@@ -4,9 +4,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from programmes.engagement import distribution, tally_course
-from programmes.models import Attendance, EngagementTally
+from programmes.models import Attendance, EngagementTally, Register
 from programmes.services import participant_withdraw, register_save
 from tests.factories import LONDON, ActivityFactory, GroupFactory, ParticipantFactory, UserFactory
 
@@ -30,9 +31,15 @@ def task(course, day, weight=1, group=None):
 
 
 def mark(participant, activity, status):
+    """A mark as a register writes it (attended, absent, excused: the register of the
+    participant's group is then taken) or an LMS import does (completed)."""
     Attendance.objects.update_or_create(
         participant=participant, activity=activity, defaults={"status": status}
     )
+    if status != "completed":
+        Register.objects.get_or_create(
+            activity=activity, group=participant.group, defaults={"taken_at": timezone.now()}
+        )
 
 
 def tally_of(participant) -> EngagementTally:
@@ -100,6 +107,7 @@ def test_nothing_due_yet_is_not_started_not_a_division_by_zero(course_setup):
 def test_session_today_counts_as_due_in_london_time(course_setup):
     group, course, p, *_ = course_setup
     late = ActivityFactory(group=group, weight=1, starts_at=datetime(2025, 10, 1, 23, 30, tzinfo=LONDON))
+    mark(p, late, "absent")  # its register taken
     tally_course(course_id=course.pk, today=date(2025, 10, 1))  # 23:30 BST is 22:30 UTC on the same day
     assert tally_of(p).due_weight == Decimal(1)
     assert late.pk

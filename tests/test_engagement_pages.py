@@ -9,8 +9,8 @@ from django.core import mail
 from django.urls import reverse
 
 from programmes.engagement import tally_course
-from programmes.models import Attendance, MentorCheckin
-from programmes.services import participant_withdraw
+from programmes.models import MentorCheckin
+from programmes.services import participant_withdraw, register_save
 from tests.factories import LONDON, ActivityFactory, GroupFactory, HubStaffFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,10 +48,13 @@ def setup():
         title="Module 2 seminar",
         starts_at=datetime(2025, 12, 10, 16, tzinfo=LONDON),
     )
-    for activity in past:
-        Attendance.objects.create(participant=alice, activity=activity, status="attended")
-    for activity in past[:5]:
-        Attendance.objects.create(participant=ben, activity=activity, status="attended")
+    staff = HubStaffFactory(hub=group.course.cohort.hub)
+    for i, activity in enumerate(past):  # registers taken; Ben is not on the last five as attending
+        register_save(
+            activity=activity,
+            marks={alice.pk: "attended", **({ben.pk: "attended"} if i < 5 else {})},
+            by=staff,
+        )
     tally_course(course_id=group.course_id, today=date(2025, 12, 1))
     return group, alice, ben
 
@@ -60,11 +63,12 @@ def test_participant_sees_engagement_bar_activities_and_next_sessions(client, se
     group, alice, ben = setup
     client.force_login(ben.user)
     html = client.get(reverse("enrolment", args=[ben.pk])).content.decode()
-    assert "<strong>50%</strong> of the activities due so far" in html
+    assert "<strong>50%</strong> of the activities recorded so far" in html
     assert 'class="app-progress__bar" style="width: 50%"' in html and "app-progress__target" in html
     assert 'id="at-risk"' in html and "You can still reach it" not in html  # 5 of 10 done, 1 still to come
     assert "Module 2 seminar</strong> – Wednesday 10 December 2025" in html
-    assert html.count("govuk-tag--green") == 5 and html.count("govuk-tag--orange") == 5
+    assert html.count("govuk-tag--green") == 5 and html.count("govuk-tag--red") == 5  # missed
+    assert 'govuk-tag--yellow">Awaiting record' not in html
     client.force_login(alice.user)
     html = client.get(reverse("enrolment", args=[alice.pk])).content.decode()
     assert "<strong>100%</strong>" in html and 'id="at-risk"' not in html
@@ -133,8 +137,12 @@ def test_staff_see_at_risk_list_chart_and_grid_of_their_hub_only(client, setup):
         reverse("admin:programmes_group_grid", args=[group.pk]), {"format": "csv"}
     ).content.decode()
     lines = csv.strip().splitlines()
-    assert lines[0].startswith("Email,Name,TRN,Engagement %,s0,s1")
-    assert any(line.startswith(ben.user.email) and ",50.00,attended" in line for line in lines)
+    assert lines[0].startswith("Email,Name,TRN,Engagement %,Seminar 0 (s0),Seminar 1 (s1)")
+    assert any(
+        line.startswith(ben.user.email) and ",50.00,Attended" in line and line.endswith("Missed,")
+        for line in lines
+    )
+    assert '<th scope="col">Seminar 0<br>' in grid.content.decode()  # titles, not codes
     client.force_login(HubStaffFactory(hub=GroupFactory().course.cohort.hub))
     assert (
         client.get(reverse("admin:programmes_course_engagement", args=[group.course_id])).status_code == 404
