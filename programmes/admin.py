@@ -251,6 +251,7 @@ class CourseAdmin(HubScopedAdmin):
         "delivery_start",
         "delivery_end",
         "funded_places",
+        "engagement_link",
     )
     list_select_related = ("programme", "cohort__hub")
     list_filter = (("cohort", scoped_filter), "programme")
@@ -268,10 +269,14 @@ class CourseAdmin(HubScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ("delivery_end",)
 
+    change_form_template = "admin/programmes/course/change_form.html"  # links to its engagement
+
     @admin.display(description="Engagement")
     def engagement_link(self, obj: Course) -> str:
         return format_html(
-            '<a href="{}">Engagement</a>', reverse("admin:programmes_course_engagement", args=[obj.pk])
+            '<a href="{}">Engagement<span class="visually-hidden"> of {}</span></a>',
+            reverse("admin:programmes_course_engagement", args=[obj.pk]),
+            obj,
         )
 
     def get_urls(self):
