@@ -417,6 +417,7 @@ class EngagementTally(models.Model):
     computed_at = models.DateTimeField()
 
     class Meta:
+        verbose_name_plural = "engagement tallies"
         indexes = [models.Index(fields=["on_track"])]
 
     def __str__(self) -> str:
@@ -437,6 +438,7 @@ class MentorCheckin(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "mentor check-in"
         ordering = ["held_on"]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.core import mail
 from django.template import Context, Template
 from django.template.loader import render_to_string
@@ -25,6 +26,47 @@ from tests.test_assessment_reminders import run, window  # noqa: F401 (a fixture
 
 LONDON = ZoneInfo("Europe/London")
 UTC = ZoneInfo("UTC")
+VOWELS = set("aeiou")
+
+
+# --- Model names --------------------------------------------------------------------------------
+
+
+def plural_problem(singular: str, plural: str) -> str | None:
+    """Why ``plural`` is not the English plural of ``singular`` (None when it looks right)."""
+    one, many = singular.split()[-1].lower(), plural.split()[-1].lower()
+    if re.search(r"[^aeiou]ys$", many):
+        return "a consonant + y takes -ies (entry, entries)"
+    if re.search(r"(s|x|z|ch|sh)s$", many):
+        return "-s, -x, -z, -ch and -sh take -es (class, classes)"
+    if one.endswith("y") and one[-2:-1] not in VOWELS and many == one + "s":
+        return "a consonant + y takes -ies"
+    if many == one and one not in {"staff", "feedback", "data", "attendance"}:
+        return "the plural is the singular"
+    return None
+
+
+@pytest.mark.parametrize(
+    ("singular", "plural", "wrong"),
+    [
+        ("entry", "entrys", True),
+        ("engagement tally", "engagement tallys", True),
+        ("class", "classs", True),
+        ("box", "boxs", True),
+        ("entry", "entries", False),
+        ("key day", "key days", False),
+        ("mentor check-in", "mentor check-ins", False),
+    ],
+)
+def test_the_plural_check_itself(singular, plural, wrong):
+    assert (plural_problem(singular, plural) is not None) == wrong
+
+
+@pytest.mark.parametrize("model", apps.get_models(), ids=lambda m: m._meta.label)
+def test_every_model_has_a_correct_english_plural(model):
+    meta = model._meta
+    problem = plural_problem(str(meta.verbose_name), str(meta.verbose_name_plural))
+    assert problem is None, f"{meta.label}: {meta.verbose_name_plural!r}: {problem}; set verbose_name_plural"
 
 
 # --- Times --------------------------------------------------------------------------------------
