@@ -1,4 +1,4 @@
-"""The rules of each funding round, as data (DOMAIN.md, "Funding eligibility").
+"""The rules of each funding round, as data (docs/domain.md, "Funding eligibility").
 
 These are the defaults shipped with the portal. Each round is also a ``FundingRound`` row whose
 fields hub staff can edit in admin; ``FundingRound.rules()`` builds a ``RoundRules`` from it.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-# GIAS establishment type codes of state-funded settings in England (DOMAIN.md).
+# GIAS establishment type codes of state-funded settings in England (docs/domain.md).
 STATE_FUNDED_TYPE_CODES = (
     1,
     2,

@@ -60,7 +60,7 @@ class HubMembership(models.Model):
 
 
 class Programme(models.Model):
-    """An NPQ in the national catalogue (DOMAIN.md). Loaded by a data migration."""
+    """An NPQ in the national catalogue (docs/domain.md). Loaded by a data migration."""
 
     class Kind(models.TextChoices):
         SPECIALIST = "specialist", "Specialist"

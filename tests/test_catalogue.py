@@ -1,4 +1,4 @@
-"""The programme catalogue of DOMAIN.md, loaded by a data migration."""
+"""The programme catalogue of docs/domain.md, loaded by a data migration."""
 
 import pytest
 

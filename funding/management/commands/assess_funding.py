@@ -1,4 +1,4 @@
-"""python manage.py assess_funding FILE|-  (the contract in DOMAIN.md)
+"""python manage.py assess_funding FILE|-  (the contract in docs/domain.md)
 
 Reads a JSON list of fact objects and prints a JSON list of decisions in the same order.
 Needs no database rows. Malformed input: exit status 2, a message naming the item and the
