@@ -33,6 +33,9 @@ DOCX_MAX_TOTAL_BYTES = 50 * MB  # every part once decompressed
 DOCX_MAX_RATIO = 100  # decompressed / compressed, for parts over DOCX_RATIO_FROM_BYTES
 DOCX_RATIO_FROM_BYTES = 1 * MB
 READ_CHUNK = 64 * 1024
+# XML elements in the document body: a response of a few thousand words has tens of thousands;
+# a hostile file of millions of empty runs passes the byte caps but not this.
+DOCX_MAX_ELEMENTS = 500_000
 # Limits on a PDF: pages, and bytes any one stream may decompress to.
 PDF_MAX_PAGES = 100
 PDF_MAX_STREAM_BYTES = 20 * MB
@@ -60,6 +63,15 @@ MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 # move, and the fallback copy of a text box (its first copy, in mc:Choice, is counted).
 NOT_READ = {f"{{{W}}}del", f"{{{W}}}moveFrom", f"{{{MC}}}Fallback"}
 PARAGRAPH, RUN = f"{{{W}}}p", f"{{{W}}}r"
+# What a run's text is made of (as python-docx reads ``run.text``): text, tabs and breaks.
+RUN_TEXT = {
+    f"{{{W}}}t": None,  # its own text
+    f"{{{W}}}tab": "\t",
+    f"{{{W}}}ptab": "\t",
+    f"{{{W}}}br": "\n",
+    f"{{{W}}}cr": "\n",
+    f"{{{W}}}noBreakHyphen": "-",
+}
 
 
 class DocumentError(ValueError):
@@ -138,27 +150,48 @@ def docx_text(data: bytes) -> str:
     except Exception as exc:  # any other failure of a malformed package: a refusal, never a 500
         logger.warning("Word document refused: %r", exc)
         raise DocumentError(DOCX_UNREADABLE) from exc
-    return "\n".join(_paragraph_text(p) for p in document.element.body.iter(PARAGRAPH) if _read(p, None))
+    return _body_text(document.element.body)
 
 
-def _read(element, stop) -> bool:
-    """Whether ``element`` is read: none of its ancestors up to ``stop`` is in NOT_READ."""
-    node = element
-    while node is not None and node is not stop:
-        if node.tag in NOT_READ:
-            return False
-        node = node.getparent()
-    return True
+def _body_text(body) -> str:
+    """The body's paragraphs, each with the text of its own runs, in one pass over the XML.
 
+    One pass (not python-docx's ``run.text``, an XPath query per run) so that the cost follows
+    the size of the file: a text box inside a run is a paragraph of its own; anything inside
+    NOT_READ is skipped; more than DOCX_MAX_ELEMENTS elements is refused.
+    """
+    from lxml import etree
 
-def _paragraph_text(paragraph) -> str:
-    """The text of the paragraph's own runs (a text box inside it is a paragraph of its own)."""
-    parts = []
-    for run in paragraph.iter(RUN):
-        owner = next(run.iterancestors(PARAGRAPH))
-        if owner is paragraph and _read(run, paragraph):
-            parts.append(run.text)  # python-docx: w:t, tabs and breaks; not w:delText or w:instrText
-    return "".join(parts)
+    paragraphs: list[list[str]] = []
+    open_paragraphs: list[tuple[list[str], list[int]]] = []  # (its text, [runs open in it])
+    skipping = 0
+    elements = 0
+    for event, element in etree.iterwalk(body, events=("start", "end")):
+        tag = element.tag
+        if event == "start":
+            elements += 1
+            if elements > DOCX_MAX_ELEMENTS:
+                raise DocumentError(DOCX_TOO_BIG)
+        if tag in NOT_READ:
+            skipping += 1 if event == "start" else -1
+            continue
+        if skipping:
+            continue
+        if tag == PARAGRAPH:
+            if event == "start":
+                pieces: list[str] = []
+                paragraphs.append(pieces)
+                open_paragraphs.append((pieces, [0]))
+            else:
+                open_paragraphs.pop()
+        elif not open_paragraphs:
+            continue
+        elif tag == RUN:
+            open_paragraphs[-1][1][0] += 1 if event == "start" else -1
+        elif event == "start" and tag in RUN_TEXT and open_paragraphs[-1][1][0]:
+            text = RUN_TEXT[tag]
+            open_paragraphs[-1][0].append(element.text or "" if text is None else text)
+    return "\n".join("".join(pieces) for pieces in paragraphs)
 
 
 def check_archive(data: bytes) -> None:

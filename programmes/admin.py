@@ -42,6 +42,7 @@ from .services import (
     EnrolmentError,
     activity_save,
     hub_membership_add,
+    membership_change,
     membership_end,
     participant_enrol,
     sync_staff_access,
@@ -191,7 +192,16 @@ class HubAdmin(HubScopedAdmin):
             # Leaving the hub ends its facilitation and returns unmarked scripts to the pool.
             membership_end(membership=membership, by=request.user)
         for membership in instances:
-            hub_membership_add(hub=form.instance, user=membership.user, role=membership.role)
+            if membership.pk:  # an edited row: a different person is one leaving, one joining
+                membership_change(
+                    membership=membership,
+                    hub=form.instance,
+                    user=membership.user,
+                    role=membership.role,
+                    by=request.user,
+                )
+            else:
+                hub_membership_add(hub=form.instance, user=membership.user, role=membership.role)
 
 
 @admin.register(Programme)
@@ -615,7 +625,12 @@ class HubMembershipAdmin(HubScopedAdmin):
         return request.user.is_superuser
 
     def save_model(self, request, obj, form, change):
-        membership = hub_membership_add(hub=obj.hub, user=obj.user, role=obj.role)
+        if change:
+            membership = membership_change(
+                membership=obj, hub=obj.hub, user=obj.user, role=obj.role, by=request.user
+            )
+        else:
+            membership = hub_membership_add(hub=obj.hub, user=obj.user, role=obj.role)
         obj.pk = membership.pk
 
     def delete_model(self, request, obj):

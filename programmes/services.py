@@ -111,6 +111,18 @@ def hub_membership_add(*, hub: Hub, user: User, role: str) -> HubMembership:
 
 
 @transaction.atomic
+def membership_change(
+    *, membership: HubMembership, hub: Hub, user: User, role: str, by: User | None = None
+) -> HubMembership:
+    """Edit a membership. A different person or hub is someone leaving (their access there ends,
+    as in ``membership_end``) and someone joining; a different role is just that."""
+    current = HubMembership.objects.select_for_update().filter(pk=membership.pk).first()
+    if current is not None and (current.hub_id, current.user_id) != (hub.pk, user.pk):
+        membership_end(membership=current, by=by)
+    return hub_membership_add(hub=hub, user=user, role=role)
+
+
+@transaction.atomic
 def membership_end(*, membership: HubMembership, by: User | None = None) -> None:
     """``membership.user`` leaves ``membership.hub``, in one transaction: the membership goes,
     their facilitation of the hub's groups ends, their unmarked scripts there go back to the

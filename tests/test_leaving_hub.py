@@ -28,6 +28,7 @@ from tests.factories import (
     ActivityFactory,
     CourseFactory,
     GroupFactory,
+    HubFactory,
     HubStaffFactory,
     ParticipantFactory,
     UserFactory,
@@ -359,3 +360,57 @@ def test_deactivating_someone_in_admin_ends_their_facilitation_and_marking(clien
     assert not group.facilitators.exists()
     assert MarkingAssignment.objects.filter(marker__isnull=True).count() == 3
     assert not CalendarFeed.objects.filter(user=mia).exists()
+
+
+def test_moving_a_membership_to_another_hub_in_admin_ends_the_work_at_the_first(client, scripts, superuser):
+    # Found in review: editing the membership's hub added a second membership and left Mia's
+    # marking and facilitation at hub A in place.
+    window, group, mia, max_ = scripts
+    hub_a = window.course.cohort.hub
+    group.facilitators.add(mia)
+    hub_b = HubFactory()
+    row = membership(mia, hub_a)
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:programmes_hubmembership_change", args=[row.pk]),
+        {"user": mia.pk, "hub": hub_b.pk, "role": row.role, "_save": "Save"},
+    )
+    assert response.status_code == 302
+    assert list(HubMembership.objects.filter(user=mia).values_list("hub", flat=True)) == [hub_b.pk]
+    assert not group.facilitators.exists()
+    assert MarkingAssignment.objects.filter(marker__isnull=True).count() == 3
+    client.force_login(mia)  # staff at hub B now: hub A's scripts are out of her reach
+    for assignment in MarkingAssignment.objects.all():
+        assert client.get(reverse("marking_script", args=[assignment.pk])).status_code == 404
+
+
+def test_changing_who_holds_a_membership_on_the_hub_page_ends_the_first_persons_work(
+    client, scripts, superuser
+):
+    window, group, mia, max_ = scripts
+    hub = window.course.cohort.hub
+    group.facilitators.add(mia)
+    newcomer = UserFactory()
+    rows = list(HubMembership.objects.filter(hub=hub).order_by("pk"))
+    data = {
+        "name": hub.name,
+        "lead_provider": hub.lead_provider_id,
+        "contact_email": hub.contact_email,
+        "memberships-TOTAL_FORMS": len(rows),
+        "memberships-INITIAL_FORMS": len(rows),
+        "memberships-MIN_NUM_FORMS": 0,
+        "memberships-MAX_NUM_FORMS": 1000,
+    }
+    for i, row in enumerate(rows):
+        data |= {
+            f"memberships-{i}-id": row.pk,
+            f"memberships-{i}-hub": hub.pk,
+            f"memberships-{i}-user": newcomer.pk if row.user == mia else row.user_id,
+            f"memberships-{i}-role": row.role,
+        }
+    client.force_login(superuser)
+    assert client.post(reverse("admin:programmes_hub_change", args=[hub.pk]), data).status_code == 302
+    assert not HubMembership.objects.filter(user=mia).exists()
+    assert HubMembership.objects.filter(user=newcomer, hub=hub).exists()
+    assert not group.facilitators.exists()
+    assert MarkingAssignment.objects.filter(marker__isnull=True).count() == 3
