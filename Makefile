@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two locks, both with hashes: requirements.lock is production's (what the image installs);
+# requirements-dev.lock adds the test and lint tools. Each target installs the one it needs.
 STAMP := $(VENV)/.installed-$(shell cksum requirements.lock | cut -d' ' -f1)
+DEV_STAMP := $(VENV)/.installed-dev-$(shell cksum requirements-dev.lock | cut -d' ' -f1)
 
 # In CI the suite runs on the machine's PostgreSQL and Redis; elsewhere these may be overridden.
 ifeq ($(CI),true)
@@ -10,34 +13,42 @@ export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/npq_portal
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 endif
 
-.PHONY: install run test lint format demo-code worker beat bench chromium frontend clean
+.PHONY: install install-dev run test lint format demo-code worker beat bench chromium frontend clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
-	rm -f $(VENV)/.installed-*
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	rm -f $(VENV)/.installed-[0-9]*
+	touch $@
+
+$(DEV_STAMP): requirements-dev.lock $(STAMP)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	rm -f $(VENV)/.installed-dev-*
 	touch $@
 
 install: $(STAMP)
+
+install-dev: $(DEV_STAMP)
 
 run: install  ## install, migrate, load demo data and serve http://127.0.0.1:8000
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: install chromium  ## install and run the whole suite (CI=true: PostgreSQL, Redis, real worker)
+test: install-dev chromium  ## install and run the whole suite (CI=true: PostgreSQL, Redis, real worker)
 	$(BIN)/python scripts/check_services.py
+	scripts/check_compose.sh
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: install
+format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 

@@ -147,7 +147,12 @@ class EligibilityListEntry(models.Model):
 
 
 class ImportRun(models.Model):
-    """One import of a file, run by a Celery task; its progress and problems shown in admin."""
+    """One import of a file, run by a Celery task; its progress and problems shown in admin.
+
+    A run ends done, failed (with a message in words) or, for a list that would shrink by more
+    than half, waiting for a superuser to confirm (funding/imports.py). A running run writes
+    ``heartbeat_at`` as it goes; one silent for IMPORT_STALE_MINUTES is failed by a sweep.
+    """
 
     class Kind(models.TextChoices):
         GIAS = "gias", "GIAS establishments"
@@ -156,9 +161,11 @@ class ImportRun(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
+        NEEDS_CONFIRMATION = "needs_confirmation", "Needs confirmation"
         DONE = "done", "Done"
         DONE_WITH_ERRORS = "done_with_errors", "Done, with rows skipped"
         FAILED = "failed", "Failed: nothing loaded"
+        CANCELLED = "cancelled", "Cancelled: nothing loaded"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     file = models.FileField(upload_to="imports/%Y/%m/")
@@ -173,10 +180,28 @@ class ImportRun(models.Model):
     removed = models.PositiveIntegerField(default=0)
     problems = models.JSONField(default=list, blank=True, help_text="[line, message] pairs.")
     message = models.TextField(blank=True)
+    changes = models.JSONField(
+        default=dict, blank=True, help_text="A list's replacement: counts, samples and the list's digest."
+    )
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    rerun_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reruns",
+        verbose_name="run again from",
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Times a worker has started this run.")
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField("last heard from", null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

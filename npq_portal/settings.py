@@ -325,6 +325,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
     },
+    "fail-stale-imports": {
+        "task": "funding.tasks.fail_stale_imports",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 # /healthz fails when a scheduled job has not finished a run in time (npq_portal/health.py).
 # On by default only with a broker: with eager tasks (`make run`) no beat runs the jobs.
@@ -407,4 +411,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The funding round whose rules the public "check your funding" pages apply.
 FUNDING_CHECK_ROUND = env.str("FUNDING_CHECK_ROUND", default="2025")
+# Imports: a run whose worker has written nothing for this long is failed by a sweep.
+IMPORT_STALE_MINUTES = max(env.int("IMPORT_STALE_MINUTES", default=10), 1)
 PHASE = env.str("SERVICE_PHASE", default="Beta")

@@ -126,17 +126,18 @@ def test_each_job_is_stale_after_its_own_threshold(client, checking_jobs):
 
     with time_machine.travel(START, tick=False):
         run_every_scheduled_job()
-    # Every 15 minutes: stale after an hour; hourly: after two; daily: after 26 hours.
+    # Every 5 or 15 minutes: stale after an hour; hourly: after two; daily: after 26 hours.
+    frequent = ["fail-stale-imports", "resend-stuck-notifications"]
     expected = [
         (timedelta(minutes=59), []),
-        (timedelta(minutes=61), ["resend-stuck-notifications"]),
-        (timedelta(minutes=121), ["assessment-closing", "endorsements-expire", "resend-stuck-notifications"]),
+        (timedelta(minutes=61), frequent),
+        (timedelta(minutes=121), ["assessment-closing", "endorsements-expire", *frequent]),
     ]
     for after, stale in expected:
         with time_machine.travel(START + after, tick=False):
             assert client.get("/healthz").json()["stale_jobs"] == stale, after
     # The hourly and 15-minute jobs keep running; the nightly tally stops after its last run.
-    hourly = ["endorsements_expire", "assessment_closing", "resend_stuck"]
+    hourly = ["endorsements_expire", "assessment_closing", "resend_stuck", "fail_stale_imports"]
     for after in (timedelta(hours=25, minutes=59), timedelta(hours=26, minutes=1)):
         JobRun.objects.bulk_create(
             JobRun(job=job, started_at=START + after, finished_at=START + after) for job in hourly
@@ -190,7 +191,7 @@ def test_a_job_that_never_ran_is_healthy_only_within_its_threshold_of_the_deploy
     with time_machine.travel(START + timedelta(minutes=61), tick=False):
         response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["stale_jobs"] == ["resend-stuck-notifications"]
+    assert response.json()["stale_jobs"] == ["fail-stale-imports", "resend-stuck-notifications"]
 
 
 @pytest.mark.django_db

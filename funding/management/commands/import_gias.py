@@ -1,7 +1,8 @@
 """python manage.py import_gias FILE [--queue]
 
-Loads GIAS establishments (the 'edubasealldata' CSV, Latin-1 or UTF-8). Bad rows are reported
-with their line numbers while good rows load; a file with the wrong columns loads nothing.
+Loads GIAS establishments (the 'edubasealldata' CSV, Windows-1252 or UTF-8), all or nothing:
+bad values are reported with their line numbers and those rows skipped while the rest load; a
+file with the wrong columns, a row of the wrong shape or an undecidable encoding loads nothing.
 """
 
 from pathlib import Path
