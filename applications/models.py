@@ -117,7 +117,7 @@ class Transition(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.from_status} -> {self.to_status}"
+        return f"{self.get_from_status_display()} to {self.get_to_status_display()}"
 
 
 class Endorsement(models.Model):

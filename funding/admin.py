@@ -12,7 +12,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -41,6 +44,26 @@ from .models import (
 from .selectors import funding_report
 from .services import OverrideError, funding_decision_override, funding_decision_reassess
 from .tasks import run_import
+from .wording import EMPLOYMENT_TYPES, REASON_LABELS, facts_in_words, reason_label
+
+
+def summary_list(rows: list[tuple[str, str]], *, html_id: str = "") -> SafeString:
+    """Rows of (label, value) as an admin-styled summary list (static/admin-portal/staff-pages.css)."""
+    if not rows:
+        return format_html('<p class="npq-summary-empty">{}</p>', "None recorded.")
+    items = format_html_join(
+        "",
+        '<div class="npq-summary-list__row"><dt class="npq-summary-list__key">{}</dt>'
+        '<dd class="npq-summary-list__value">{}</dd></div>',
+        rows,
+    )
+    id_attr = format_html(' id="{}"', html_id) if html_id else ""
+    return format_html('<dl class="npq-summary-list"{}>{}</dl>', id_attr, items)
+
+
+def facts_summary(facts, *, html_id: str = "") -> SafeString:
+    """A decision's facts in words, as a summary list."""
+    return summary_list(facts_in_words(facts), html_id=html_id)
 
 
 class SuperuserOnlyAdmin(admin.ModelAdmin):
@@ -321,6 +344,9 @@ class OverrideForm(forms.ModelForm):
         model = FundingDecision
         fields = ("override_funded", "override_reason")
         labels = {"override_funded": "Decide by policy", "override_reason": "Reason for deciding by policy"}
+        help_texts = {
+            "override_reason": "Needed when you decide by policy. The applicant's record keeps it.",
+        }
         widgets = {
             "override_funded": forms.Select(
                 choices=[
@@ -331,16 +357,52 @@ class OverrideForm(forms.ModelForm):
             )
         }
 
+    def clean(self):
+        """The reason is checked here, next to its field, before the database's own check
+        (``funding_override_has_reason``) could answer with a constraint's name."""
+        data = super().clean()
+        if data.get("override_funded") is not None and not (data.get("override_reason") or "").strip():
+            self.add_error("override_reason", "Enter the reason for deciding by policy")
+        return data
+
+
+class ReasonFilter(admin.SimpleListFilter):
+    """The decision's reason, in words (the codes stay in the CSV export)."""
+
+    title = "reason"
+    parameter_name = "reason"
+
+    def lookups(self, request, model_admin):
+        """The reasons the user's decisions have (one query), in the vocabulary's order."""
+        present = set()
+        pairs = model_admin.get_queryset(request).values_list("reason", "override_funded").distinct()
+        for reason, override in pairs:
+            if override is None:
+                present.add(reason)
+            else:
+                present.add("marked_funded_by_policy" if override else "marked_ineligible_by_policy")
+        known = [(code, label) for code, label in REASON_LABELS.items() if code in present]
+        return known + [(code, reason_label(code)) for code in sorted(present - set(REASON_LABELS))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "marked_funded_by_policy":
+            return queryset.filter(override_funded=True)
+        if self.value() == "marked_ineligible_by_policy":
+            return queryset.filter(override_funded=False)
+        if self.value():
+            return queryset.filter(reason=self.value(), override_funded__isnull=True)
+        return queryset
+
 
 @admin.register(FundingDecision)
 class FundingDecisionAdmin(HubScopedAdmin, SimpleHistoryAdmin):
     form = OverrideForm
-    list_display = ("user", "course", "decision_funded", "decision_reason", "targeted_support", "assessed_at")
+    list_display = ("user", "course", "decision_reason", "targeted_support", "assessed")
     list_select_related = ("user", "course__programme", "course__cohort")
     list_filter = (
         ("course__cohort", scoped_filter),
         ("course__programme", scoped_filter),
-        "reason",
+        ReasonFilter,
         "funded",
         "subject_to_review",
     )
@@ -349,18 +411,40 @@ class FundingDecisionAdmin(HubScopedAdmin, SimpleHistoryAdmin):
         "user",
         "course",
         "funding_round",
-        "funded",
-        "reason",
-        "subject_to_review",
-        "targeted_support_funding_gbp",
+        "outcome",
+        "automatic_outcome",
+        "review",
+        "targeted_support",
         "facts_display",
         "assessed_at",
         "overridden_by",
         "overridden_at",
     )
-    fields = (*readonly_fields, "override_funded", "override_reason")
+    fieldsets = (
+        (
+            "Decision",
+            {
+                "fields": (
+                    "user",
+                    "course",
+                    "funding_round",
+                    "outcome",
+                    "automatic_outcome",
+                    "review",
+                    "targeted_support",
+                    "assessed_at",
+                )
+            },
+        ),
+        ("The facts it was decided from", {"fields": ("facts_display",)}),
+        (
+            "Decide by policy",
+            {"fields": ("override_funded", "override_reason", "overridden_by", "overridden_at")},
+        ),
+    )
     actions = (export_as_csv, "reassess")
     change_list_template = "admin/funding/fundingdecision/change_list.html"
+    change_form_template = "admin/funding/fundingdecision/change_form.html"
     csv_columns = (
         ("Email", "user.email"),
         ("Programme", "course.programme.code"),
@@ -371,13 +455,25 @@ class FundingDecisionAdmin(HubScopedAdmin, SimpleHistoryAdmin):
         ("Override reason", "override_reason"),
     )
 
-    @admin.display(description="Funded", boolean=True)
-    def decision_funded(self, obj: FundingDecision) -> bool:
-        return obj.effective_funded
+    @admin.display(description="Assessed", ordering="assessed_at")
+    def assessed(self, obj: FundingDecision) -> str:
+        return date_format(timezone.localtime(obj.assessed_at), "j M Y")
 
-    @admin.display(description="Reason")
+    @admin.display(description="Decision")
     def decision_reason(self, obj: FundingDecision) -> str:
-        return obj.effective_reason
+        return reason_label(obj.effective_reason)
+
+    @admin.display(description="Outcome")
+    def outcome(self, obj: FundingDecision) -> str:
+        return reason_label(obj.effective_reason)
+
+    @admin.display(description="Automatic decision")
+    def automatic_outcome(self, obj: FundingDecision) -> str:
+        return reason_label(obj.reason)
+
+    @admin.display(description="Needs review")
+    def review(self, obj: FundingDecision) -> str:
+        return "Yes: it joined the review queue" if obj.subject_to_review else "No"
 
     @admin.display(description="Targeted support funding")
     def targeted_support(self, obj: FundingDecision) -> str:
@@ -385,7 +481,7 @@ class FundingDecisionAdmin(HubScopedAdmin, SimpleHistoryAdmin):
 
     @admin.display(description="Facts")
     def facts_display(self, obj: FundingDecision) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.facts, indent=2))
+        return facts_summary(obj.facts, html_id="decision-facts")
 
     def save_model(self, request, obj, form, change):
         try:
@@ -425,12 +521,13 @@ class FundingDecisionAdmin(HubScopedAdmin, SimpleHistoryAdmin):
             raise PermissionDenied
         rows = funding_report(self.get_queryset(request))
         reasons = [r for r in ALL_REASONS if any(row.not_funded_by_reason[r] for row in rows)]
+        # Column headings in words; the codes stay in CSV exports.
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Funding report",
             "rows": [(row, [row.not_funded_by_reason[r] for r in reasons]) for row in rows],
-            "reasons": reasons,
+            "reasons": [reason_label(r) for r in reasons],
             "total_tsf": sum(row.targeted_support_gbp for row in rows),
         }
         return TemplateResponse(request, "admin/funding/fundingdecision/report.html", context)
@@ -467,7 +564,8 @@ class FundingReviewAdmin(HubScopedAdmin, SimpleHistoryAdmin):
 
     @admin.display(description="Role")
     def employment(self, obj: FundingReview) -> str:
-        return obj.decision.facts.get("employment_type", "").replace("_", " ")
+        kind = obj.decision.facts.get("employment_type") or ""
+        return EMPLOYMENT_TYPES.get(kind, kind.replace("_", " ")) or "–"
 
     def has_add_permission(self, request):
         return False

@@ -258,7 +258,9 @@ class FundingDecision(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} – {self.course}: {self.effective_reason}"
+        from .wording import reason_label
+
+        return f"{self.user} – {self.course}: {reason_label(self.effective_reason)}"
 
     @property
     def effective_funded(self) -> bool:
