@@ -8,7 +8,6 @@ from datetime import datetime, time
 from django import forms
 from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -21,14 +20,14 @@ from programmes.admin import HubScopedAdmin
 from programmes.selectors import register_scope
 
 from .documents import kind_of, max_upload_bytes, too_large_message
-from .models import LONDON, AssessmentWindow, Entry, MarkingAssignment
+from .models import LONDON, AssessmentWindow, Entry
+from .selectors import window_overview
 from .services import (
     AssessmentError,
     entry_extend,
     entry_grant_access,
     markers_assign,
     marking_overdue,
-    marking_pool_size,
     moderation_sample,
     results_release,
     window_open_entries,
@@ -59,11 +58,52 @@ class AssessmentWindowForm(forms.ModelForm):
 
 
 class StaffChoiceForm(forms.Form):
-    markers = forms.ModelMultipleChoiceField(queryset=User.objects.none(), required=False)
-    moderator = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
-    share = forms.FloatField(
-        required=False, min_value=0, max_value=1, help_text="Share of passes to moderate, e.g. 0.1"
+    """Markers and a moderator from the hub's active staff (read once, for both lists)."""
+
+    markers = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        label="Markers",
+        help_text="Hold Ctrl (Cmd on a Mac) to choose more than one.",
+        error_messages={"invalid_choice": "Choose markers from the hub's staff"},
     )
+    moderator = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Moderator",
+        error_messages={"invalid_choice": "Choose a moderator from the hub's staff"},
+    )
+    share = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1,
+        label="Share of passes to moderate",
+        help_text="A number from 0 to 1: 0.1 moderates one pass in ten. Leave empty for the usual share.",
+        error_messages={
+            "invalid": "Enter the share as a number from 0 to 1, like 0.1",
+            "min_value": "The share must be 0 or more",
+            "max_value": "The share must be 1 or less",
+        },
+    )
+
+    def __init__(self, *args, staff: list[User], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.staff = {user.pk: user for user in staff}
+        choices = [(user.pk, _staff_label(user)) for user in staff]
+        self.fields["markers"].choices = choices
+        self.fields["moderator"].choices = [("", "Choose a moderator"), *choices]
+
+    def clean_markers(self) -> list[User]:
+        return [self.staff[pk] for pk in self.cleaned_data["markers"]]
+
+    def clean_moderator(self) -> User | None:
+        pk = self.cleaned_data["moderator"]
+        return self.staff[pk] if pk is not None else None
+
+
+def _staff_label(user: User) -> str:
+    return f"{user.full_name} ({user.email})" if user.full_name else user.email
 
 
 @admin.register(AssessmentWindow)
@@ -113,11 +153,14 @@ class AssessmentWindowAdmin(HubScopedAdmin):
         window = get_object_or_404(
             self.get_queryset(request).select_related("course__programme", "course__cohort__hub"), pk=pk
         )
-        staff = User.objects.filter(hub_memberships__hub=window.course.cohort.hub, is_active=True).distinct()
-        form = StaffChoiceForm(request.POST or None)
-        form.fields["markers"].queryset = staff
-        form.fields["moderator"].queryset = staff
-        if request.method == "POST" and self.has_change_permission(request, window) and form.is_valid():
+        staff = list(
+            User.objects.filter(hub_memberships__hub=window.course.cohort.hub, is_active=True)
+            .distinct()
+            .order_by("full_name", "email")
+        )
+        form = StaffChoiceForm(request.POST or None, staff=staff)
+        can_change = self.has_change_permission(request, window)
+        if request.method == "POST" and can_change and form.is_valid():
             action = request.POST.get("action")
             try:
                 if action == "open":
@@ -149,26 +192,16 @@ class AssessmentWindowAdmin(HubScopedAdmin):
             except AssessmentError as exc:
                 messages.error(request, str(exc))
             return redirect(reverse("admin:assessment_window_manage", args=[pk]))
-        counts = window.entries.aggregate(
-            entries=Count("pk"),
-            with_access=Count("pk", filter=Q(access__in=["engagement", "granted"])),
-            submitted=Count("pk", filter=Q(submissions__isnull=False), distinct=True),
-        )
-        marking = (
-            MarkingAssignment.objects.filter(entry__window=window)
-            .values("role")
-            .annotate(total=Count("pk"), marked=Count("pk", filter=~Q(result="")))
-        )
+        overview = window_overview(window=window)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Assessment: {window.course}",
+            "title": f"Run the assessment of {window.course}",
             "window": window,
-            "counts": counts,
-            "marking": list(marking),
+            "overview": overview,
             "form": form,
+            "can_change": can_change,
             "overdue": marking_overdue(window),
-            "pool": marking_pool_size(window=window),
         }
         return TemplateResponse(request, "admin/assessment/window_manage.html", context)
 

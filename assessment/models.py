@@ -101,6 +101,9 @@ class Submission(models.Model):
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="submissions")
     text = models.TextField(blank=True)
     file = models.FileField(upload_to="submissions/%Y/", blank=True)
+    # The name the participant's file had, shown back to them only: it is never used to store,
+    # find or serve the file (stored under a name of our making; decision 21).
+    original_name = models.CharField(max_length=255, blank=True)
     word_count = models.PositiveIntegerField()
     submitted_at = models.DateTimeField()
 

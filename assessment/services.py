@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 import uuid
 from datetime import date, datetime
 
@@ -145,6 +147,8 @@ def submission_create(
             f"Your response has {words:,} word{pluralize(words)}. It must be {limit:,} words or fewer."
         )
     submission = Submission(entry=entry, text=text, word_count=words, submitted_at=now)
+    if upload is not None:
+        submission.original_name = shown_file_name(upload.name)
     if response is not None:
         # A name of our making with the extension of what the file is, never the participant's.
         submission.file.save(f"{uuid.uuid4().hex}.{response.kind}", upload, save=False)
@@ -152,6 +156,17 @@ def submission_create(
     _submissions_prune(entry=entry, keep=submission)
     transaction.on_commit(lambda: _receipt(submission))
     return submission
+
+
+def shown_file_name(name: str | None) -> str:
+    """The uploaded file's own name, for showing back to the participant: the last part of any
+    path, without control characters, at most 255 characters (keeping the extension)."""
+    name = re.split(r"[\\/]", name or "")[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    if len(name) > 255:
+        stem, dot, extension = name.rpartition(".")
+        name = f"{stem[: 254 - len(extension)]}.{extension}" if dot and len(extension) < 20 else name[:255]
+    return name
 
 
 def _submissions_prune(*, entry: Entry, keep: Submission) -> None:

@@ -202,6 +202,17 @@ def case_study_file(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @login_required
+def own_response_file(request: HttpRequest, pk: int) -> FileResponse:
+    """The participant's own uploaded response (the one that counts), for them only."""
+    participant = own_enrolment(request, pk)
+    entry = entry_for(participant=participant)
+    submission = latest_submission(entry) if entry is not None else None
+    if submission is None or not submission.file:
+        raise Http404
+    return _download(submission.file, "your-response")
+
+
+@login_required
 def response_file(request: HttpRequest, assignment_id: int) -> FileResponse:
     """A script's uploaded response, for the marker it was given to only."""
     assignment = get_object_or_404(own_marking(request), pk=assignment_id)

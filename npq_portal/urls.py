@@ -39,6 +39,11 @@ urlpatterns = [
     path(
         "enrolments/<int:pk>/assessment/case-study", assessment_views.case_study_file, name="case_study_file"
     ),
+    path(
+        "enrolments/<int:pk>/assessment/response",
+        assessment_views.own_response_file,
+        name="participant_response_file",
+    ),
     path("calendar/", programme_views.calendar_page, name="calendar"),
     path("calendar/new-address", programme_views.calendar_rotate, name="calendar_rotate"),
     path("calendar/<str:token>.ics", programme_views.calendar_feed, name="calendar_feed"),
