@@ -20,6 +20,7 @@ class Reason:
     FUNDED_LEAD_MENTOR = "funded_lead_mentor"
     FUNDED_EHCO = "funded_ehco"
     SUBJECT_TO_REVIEW = "subject_to_review"
+    WORKPLACE_NOT_LISTED = "workplace_not_listed"
     UNFUNDED_COHORT = "unfunded_cohort"
     NOT_IN_ENGLAND = "not_in_england"
     PREVIOUSLY_FUNDED = "previously_funded"
@@ -54,6 +55,10 @@ EXPLANATIONS: dict[str, str] = {
     Reason.SUBJECT_TO_REVIEW: (
         "We need to check whether your role is eligible for funding for {course}. "
         "Your hub will contact you; you can still apply."
+    ),
+    Reason.WORKPLACE_NOT_LISTED: (
+        "We could not find your workplace in the register of schools and colleges, so your hub "
+        "will check whether it is eligible for funding for {course}. You can still apply."
     ),
     Reason.UNFUNDED_COHORT: "This cohort has no scholarship funding. Your school or you would pay for the course.",
     Reason.NOT_IN_ENGLAND: "Scholarship funding is only for people working in England.",
@@ -132,6 +137,8 @@ class Facts:
     kind_of_nursery: str | None = None
     employment_type: str | None = None
     approved_itt_provider: bool = False
+    # A school or college the applicant could not find in GIAS (so no type, LA or lists).
+    workplace_not_listed: bool = False
     headteacher: bool = False
     years_as_headteacher: int | None = None
     npqh_status: str | None = None
@@ -164,6 +171,11 @@ def _no(reason: str) -> Decision:
 
 def _yes(reason: str = Reason.FUNDED, tsf: int = 0) -> Decision:
     return Decision(funded=True, reason=reason, targeted_support_funding_gbp=tsf)
+
+
+def _not_listed() -> Decision:
+    """A school the applicant could not find: nothing is known about it, so staff check it."""
+    return Decision(funded=False, reason=Reason.WORKPLACE_NOT_LISTED, subject_to_review=True)
 
 
 def decide(facts: Facts, rules: RoundRules | None = None) -> Decision:
@@ -219,12 +231,16 @@ def _ehco(facts: Facts, rules: RoundRules) -> Decision:
         return _no(Reason.EHCO_NO_NPQH)
     if facts.withdrew_from_ehco_before:
         return _no(Reason.EHCO_PREVIOUSLY_WITHDRAWN)
+    if facts.work_setting in SCHOOL_SETTINGS and facts.workplace_not_listed:
+        return _not_listed()
     if facts.work_setting not in SCHOOL_SETTINGS or not _eligible_establishment(facts, rules):
         return _no(Reason.INELIGIBLE_ESTABLISHMENT_TYPE)
     return _yes(Reason.FUNDED_EHCO)
 
 
 def _school(facts: Facts, rules: RoundRules) -> Decision:
+    if facts.workplace_not_listed:
+        return _not_listed()
     if not _eligible_establishment(facts, rules):
         return _no(Reason.INELIGIBLE_ESTABLISHMENT_TYPE)
     if facts.course in rules.targeted_courses:
@@ -245,6 +261,8 @@ def _early_years(facts: Facts, rules: RoundRules) -> Decision:
         return _no(Reason.NOT_ENTITLED_CHILDMINDER)
     if nursery in SCHOOL_NURSERIES:
         # A nursery school or a school's pre-school class: judged as the school it is.
+        if facts.workplace_not_listed:
+            return _not_listed()
         if not _eligible_establishment(facts, rules):
             return _no(Reason.INELIGIBLE_ESTABLISHMENT_TYPE)
         if facts.course in rules.targeted_courses and not _on_list(
@@ -344,6 +362,7 @@ PARSERS = {
     "kind_of_nursery": lambda v, n: _choice(v, n, KINDS_OF_NURSERY),
     "employment_type": lambda v, n: _choice(v, n, EMPLOYMENT_TYPES),
     "approved_itt_provider": _boolean,
+    "workplace_not_listed": _boolean,
     "headteacher": _boolean,
     "years_as_headteacher": _whole_number,
     "npqh_status": lambda v, n: _choice(v, n, NPQH_STATUSES),

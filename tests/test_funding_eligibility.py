@@ -451,6 +451,67 @@ TABLE = [
         False,
         0,
     ),
+    # -- a school or college the applicant could not find in GIAS: staff check it by hand
+    (
+        "2022-23",
+        {"in_england": True, "work_setting": "school", "workplace_not_listed": True, "course": "NPQLT"},
+        "workplace_not_listed",
+        False,
+        True,
+        0,
+    ),
+    (
+        "2025",
+        {"in_england": True, "work_setting": "16_to_19", "workplace_not_listed": True, "course": "NPQH"},
+        "workplace_not_listed",
+        False,
+        True,
+        0,
+    ),
+    (
+        "2025",
+        {
+            "in_england": True,
+            "work_setting": "early_years",
+            "kind_of_nursery": "local_authority_maintained_nursery",
+            "workplace_not_listed": True,
+            "course": "NPQEYL",
+        },
+        "workplace_not_listed",
+        False,
+        True,
+        0,
+    ),
+    (  # EHCO's own rules still come first
+        "2025",
+        {
+            **EHCO,
+            "establishment_type_code": None,
+            "la_code": None,
+            "workplace_not_listed": True,
+            "npqh_status": "none",
+        },
+        "ehco_no_npqh",
+        False,
+        False,
+        0,
+    ),
+    (
+        "2025",
+        {**EHCO, "establishment_type_code": None, "la_code": None, "workplace_not_listed": True},
+        "workplace_not_listed",
+        False,
+        True,
+        0,
+    ),
+    (  # outside England (the answer to "Do you work in England?") still wins
+        "2025",
+        {"in_england": False, "work_setting": "school", "workplace_not_listed": True, "course": "NPQH"},
+        "not_in_england",
+        False,
+        False,
+        0,
+    ),
 ]
 
 
