@@ -38,9 +38,26 @@ class CohortForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, cohorts: QuerySet, **kwargs: Any):
+    def __init__(self, *args: Any, cohorts: QuerySet, user=None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["cohort"].queryset = cohorts
+        self.user = user
+
+    def clean_cohort(self):
+        cohort = self.cleaned_data["cohort"]
+        if self.user is None:
+            return cohort
+        from programmes.models import Course
+
+        from .selectors import places_held
+
+        held = {p.course.programme_id for p in places_held(user=self.user, identifier=cohort.identifier)}
+        offered = set(Course.objects.filter(cohort=cohort).values_list("programme_id", flat=True))
+        if offered and offered <= held:
+            raise forms.ValidationError(
+                "You already have a place on every NPQ this cohort offers. Choose a different cohort"
+            )
+        return cohort
 
 
 class WithdrawForm(forms.Form):

@@ -11,7 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
-from programmes.models import Cohort, Participant
+from programmes.models import Cohort, Course, Participant
 
 from .models import Application, Endorsement
 
@@ -54,6 +54,28 @@ def open_cohorts(*, on: date) -> QuerySet[Cohort]:
         Cohort.objects.filter(registration_opens_on__lte=on, registration_closes_on__gte=on)
         .select_related("hub")
         .order_by("start_date", "hub__name")
+    )
+
+
+def places_held(*, user: User, identifier: str) -> list[Participant]:
+    """``user``'s live enrolments (active or deferred) in the intake ``identifier`` (e.g.
+    ``2025-autumn``) at any hub: an NPQ they hold there cannot be applied for again."""
+    return list(
+        Participant.objects.filter(
+            user=user, status__in=Participant.LIVE_STATUSES, course__cohort__identifier=identifier
+        ).select_related("course__programme", "course__cohort__hub")
+    )
+
+
+def place_held(*, user: User, course: Course) -> Participant | None:
+    """``user``'s live enrolment on ``course``'s NPQ in the same intake, if they have one."""
+    return next(
+        (
+            p
+            for p in places_held(user=user, identifier=course.cohort.identifier)
+            if p.course.programme_id == course.programme_id
+        ),
+        None,
     )
 
 

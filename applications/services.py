@@ -21,7 +21,7 @@ from programmes.services import EnrolmentError, participant_enrol
 from . import emails
 from .endorsement_checks import domain_concern, email_domain
 from .models import Application, Employment, Endorsement, Transition
-from .selectors import status_phrase
+from .selectors import place_held, status_phrase
 
 S = Application.Status
 
@@ -48,6 +48,18 @@ class ApplicationError(ValueError):
 
 class EndorsementLinkError(ApplicationError):
     pass
+
+
+class PlaceAlreadyHeld(ApplicationError):
+    """The applicant already has a place on this NPQ in this intake (a live enrolment)."""
+
+    def __init__(self, participant: Participant):
+        course = participant.course
+        super().__init__(
+            f"You already have a place on {course.programme.name} starting "
+            f"{course.delivery_start:%B %Y} with {course.cohort.hub}, so you cannot apply for it again."
+        )
+        self.participant = participant
 
 
 REPLACED_LINK = "This link has been replaced: the hub asked for the endorsement again, in a newer email."
@@ -142,9 +154,11 @@ def application_submit(*, application: Application, by: User) -> Application:
     """Submit a complete draft: decide funding, then ask the endorser by email."""
     application = _locked(application)
     answers = application.answers
-    missing = [name for name in REQUIRED_ANSWERS if name not in answers]
-    if missing:
-        raise ApplicationError(f"Answer every question before submitting (missing: {', '.join(missing)}).")
+    if any(name not in answers for name in REQUIRED_ANSWERS):
+        raise ApplicationError("Answer every question before submitting.")
+    if (held := place_held(user=application.user, course=application.course)) is not None:
+        # An accepted (or directly enrolled) NPQ is not applied for twice: no second endorsement.
+        raise PlaceAlreadyHeld(held)
     if answers.get("consent") is not True:
         raise ApplicationError("Confirm that you agree to share your information before submitting.")
     if timezone.now() > registration_deadline(application):

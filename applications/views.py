@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from funding.views import NOT_LISTED_PARAMETER, NOT_LISTED_TITLE, unlisted_workplace_text
 from npq_portal import journey
 from programmes.models import Participant
 
@@ -22,6 +24,7 @@ from .selectors import application_timeline, open_cohorts
 from .services import (
     ApplicationError,
     EndorsementLinkError,
+    PlaceAlreadyHeld,
     application_save_answers,
     application_start,
     application_submit,
@@ -60,7 +63,7 @@ def page_heading(form) -> bool:
 def apply(request: HttpRequest) -> HttpResponse:
     """Choose the cohort (the first question); starting makes a draft that is saved as you go."""
     cohorts = open_cohorts(on=timezone.localdate())
-    form = CohortForm(request.POST if request.method == "POST" else None, cohorts=cohorts)
+    form = CohortForm(request.POST if request.method == "POST" else None, cohorts=cohorts, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             application = application_start(user=request.user, cohort=form.cleaned_data["cohort"])
@@ -91,13 +94,12 @@ def step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     answers = application.answers
     if step != wizard.next_step(answers) and step not in wizard.route(answers):
         return redirect("application_step", pk, wizard.next_step(answers))  # no skipping ahead
-    form = wizard.build_form(step, application, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        cleaned = dict(form.cleaned_data)
-        cleaned.update(wizard.derived_answers(step, application, cleaned))
-        kept = journey.answers_after_saving(
-            answers, step, cleaned, wizard.next_step, wizard.STEP_FIELDS, wizard.END
-        )
+    not_listed = NOT_LISTED_PARAMETER in request.GET
+    form = wizard.build_form(
+        step, application, request.POST if request.method == "POST" else None, not_listed=not_listed
+    )
+    if request.method == "POST" and form.is_valid() and not getattr(form, "incomplete", False):
+        kept = wizard.answers_after_saving(application, step, dict(form.cleaned_data))
         application = application_save_answers(
             application=application, values=kept, drop=tuple(set(answers) - set(kept))
         )
@@ -105,19 +107,31 @@ def step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         if following == wizard.END:
             return redirect("application_check", pk)
         return redirect("application_step", pk, following)
-    previous = journey.previous_step(answers, step, wizard.next_step, wizard.STEP_FIELDS, wizard.END)
+    if wizard.is_complete(answers):
+        back_url = reverse("application_check", args=[pk])  # a change from check your answers
+    else:
+        previous = journey.previous_step(answers, step, wizard.next_step, wizard.STEP_FIELDS, wizard.END)
+        back_url = reverse("application_step", args=[pk, previous]) if previous else reverse("apply")
     context = {
         "form": form,
         "title": wizard.step_title(step, application),
         "caption": CAPTION,
         "page_heading": page_heading(form),
-        "back_url": reverse("application_step", args=[pk, previous]) if previous else reverse("apply"),
+        "back_url": back_url,
         "application": application,
     }
     if step == "funding":
         decision = wizard.funding_preview(application)
         context.update(decision=decision, explanation=decision.explanation(application.course.programme.name))
         return render(request, "applications/funding.html", context)
+    if step == "workplace":
+        url = reverse("application_step", args=[pk, step])
+        context.update(search_url=url, not_listed_url=f"{url}?{NOT_LISTED_PARAMETER}", not_listed=not_listed)
+        if not_listed:
+            context.update(title=NOT_LISTED_TITLE, back_url=url)
+        return render(request, "funding/workplace.html", context)
+    if step == "course" and form.held:
+        context["held"] = list(form.held.values())
     return render(request, "question.html", context)
 
 
@@ -130,10 +144,12 @@ def check(request: HttpRequest, pk: int) -> HttpResponse:
         return response
     if wizard.next_step(application.answers) != wizard.END:
         return redirect("application_step", pk, wizard.next_step(application.answers))
-    error = None
+    error = error_url = None
     if request.method == "POST":
         try:
             application_submit(application=application, by=request.user)
+        except PlaceAlreadyHeld as exc:
+            error, error_url = str(exc), reverse("enrolment", args=[exc.participant.pk])
         except ApplicationError as exc:
             error = str(exc)
         else:
@@ -145,16 +161,22 @@ def check(request: HttpRequest, pk: int) -> HttpResponse:
             "application": application,
             "rows": _answer_rows(application),
             "error": error,
+            "error_url": error_url,
             "endorser_title": wizard.endorser_title(application),
         },
     )
 
 
 def _answer_rows(application: Application) -> list[tuple[str, str, str]]:
+    """(question, answer in words, change link) for each answer on the route."""
     rows = []
-    answers = application.answers
+    answers = wizard.answers_on_route(application.answers)
     for step_name in wizard.route(answers):
         if step_name == "funding":
+            continue
+        url = reverse("application_step", args=[application.pk, step_name])
+        if step_name == "workplace" and answers.get("workplace_not_listed"):
+            rows.append(("Workplace", unlisted_workplace_text(answers), f"{url}?{NOT_LISTED_PARAMETER}"))
             continue
         form = wizard.build_form(step_name, application)
         for name, field in form.fields.items():
@@ -162,23 +184,21 @@ def _answer_rows(application: Application) -> list[tuple[str, str, str]]:
                 continue
             value = answers[name]
             if name == "urn":
-                rows.append(("Workplace", answers.get("workplace_name") or str(value), step_name))
+                rows.append(("Workplace", answers.get("workplace_name") or str(value), url))
                 continue
             if name == "consent":
-                rows.append(("Sharing your information", "Agreed", step_name))
+                rows.append(("Sharing your information", "Agreed", url))
                 continue
-            if name in ("date_of_birth", "senco_in_role_since") and value != "not_yet":
+            if name == "senco_in_role_since" and value == "not_yet":
+                rows.append((str(field.label), "I am not a SENCO yet", url))
+                continue
+            if name in ("date_of_birth", "senco_in_role_since"):
                 shown = date.fromisoformat(value)
-                rows.append(
-                    (
-                        str(field.label),
-                        f"{shown:%B %Y}" if name == "senco_in_role_since" else f"{shown.day} {shown:%B %Y}",
-                        step_name,
-                    )
-                )
+                text = f"{shown:%B %Y}" if name == "senco_in_role_since" else f"{shown.day} {shown:%B %Y}"
+                rows.append((str(field.label), text, url))
                 continue
             choices = {str(k): v for k, v in (getattr(field, "choices", None) or [])}
-            rows.append((str(field.label), str(choices.get(str(value), value)), step_name))
+            rows.append((str(field.label), str(choices.get(str(value), value)), url))
     return rows
 
 
@@ -188,7 +208,11 @@ def submitted(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "applications/submitted.html",
-        {"application": application, "endorser_title": wizard.endorser_title(application)},
+        {
+            "application": application,
+            "endorser_title": wizard.endorser_title(application),
+            "link_days": settings.ENDORSEMENT_LINK_DAYS,
+        },
     )
 
 

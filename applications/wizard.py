@@ -11,12 +11,14 @@ from typing import Any
 from django import forms
 
 from funding import checker
-from funding.eligibility import decide, parse_facts
+from funding.eligibility import Decision, decide, parse_facts
+from funding.services import previous_funded_places
 from npq_portal import journey
-from programmes.models import Course
+from programmes.models import Course, Participant
 
 from . import forms as app_forms
 from .models import Application
+from .selectors import places_held
 
 
 class CourseChoiceForm(forms.Form):
@@ -31,6 +33,21 @@ class CourseChoiceForm(forms.Form):
         super().__init__(*args, **kwargs)
         courses = Course.objects.filter(cohort=application.cohort).select_related("programme")
         self.fields["course"].choices = [(c.pk, c.programme.name) for c in courses]
+        self.programmes = {c.pk: c.programme for c in courses}
+        # The NPQs this person already has a place on in this intake (at any hub).
+        self.held: dict[int, Participant] = {
+            p.course.programme_id: p
+            for p in places_held(user=application.user, identifier=application.cohort.identifier)
+        }
+
+    def clean_course(self) -> int:
+        course = self.cleaned_data["course"]
+        programme = self.programmes[course]
+        if programme.pk in self.held:
+            raise forms.ValidationError(
+                f"You already have a place on {programme.name} in this intake. Choose a different NPQ"
+            )
+        return course
 
 
 class FundingSeenForm(forms.Form):
@@ -64,10 +81,13 @@ STEPS: dict[str, tuple[type[forms.Form], str]] = {
     "consent": (app_forms.ConsentForm, "Sharing your information"),
 }
 STEP_FIELDS = {name: tuple(form.base_fields) for name, (form, _) in STEPS.items()}
-# Answers derived when a page is saved belong to that page (so they go when it is changed).
-STEP_FIELDS["workplace"] = ("workplace", "urn", "workplace_name")
-STEP_FIELDS["course"] = ("course", "course_code")
-STEP_FIELDS["funding"] = ("funding_seen", "funded")
+# Answers derived when a page is saved belong to that page (they are replaced when it is saved
+# again): the workplace's name (or the name and postcode of one not listed), the NPQ's code and
+# who endorses it, the funding decision shown and whom the endorser answer was for.
+STEP_FIELDS["workplace"] = checker.WORKPLACE_FIELDS
+STEP_FIELDS["course"] = ("course", "course_code", "endorsed_by")
+STEP_FIELDS["funding"] = ("funding_seen", "funded", "funding_reason")
+STEP_FIELDS["endorser"] = ("endorser_name", "endorser_email", "endorser_for")
 END = "check"
 
 
@@ -92,10 +112,15 @@ def next_step(answers: dict[str, Any]) -> str:
         return "funding"
     if not answers.get("funded") and "payment" not in answers:
         return "payment"
+    for step, name in (("trn", "trn"), ("identity", "full_name")):
+        if name not in answers:
+            return step
+    # Asked again when a new NPQ is endorsed by someone else (a line manager, not the head).
+    if "endorser_name" not in answers or answers.get(
+        "endorser_for", answers.get("endorsed_by")
+    ) != answers.get("endorsed_by"):
+        return "endorser"
     for step, name in (
-        ("trn", "trn"),
-        ("identity", "full_name"),
-        ("endorser", "endorser_name"),
         ("mentor", "mentor_name"),
         ("support", "support_requested"),
         ("consent", "consent"),
@@ -109,8 +134,38 @@ def route(answers: dict[str, Any]) -> list[str]:
     return journey.route(answers, next_step, STEP_FIELDS, END)
 
 
-def build_form(step: str, application: Application, data=None) -> forms.Form:
+def answers_on_route(answers: dict[str, Any]) -> dict[str, Any]:
+    return journey.answers_on_route(answers, next_step, STEP_FIELDS, END)
+
+
+def is_complete(answers: dict[str, Any]) -> bool:
+    return journey.is_complete(answers, next_step, END)
+
+
+def answers_after_saving(application: Application, step: str, cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The application's answers once ``step`` is saved with ``cleaned``: every other answer is
+    kept (a change asks only the questions it made necessary) and the funding decision is made
+    again from the answers on the route."""
+    new = {**cleaned, **derived_answers(step, application, cleaned)}
+
+    def with_funding(answers: dict[str, Any]) -> dict[str, Any]:
+        if "funding" not in route(answers):  # not every question the decision needs is answered
+            return answers
+        decision = funding_decision(application, answers)
+        shown = answers.get("funding_reason")
+        answers = {**answers, "funded": decision.funded, "funding_reason": decision.reason}
+        if shown is not None and shown != decision.reason:
+            answers.pop("funding_seen", None)  # the outcome changed: show it again
+        return answers
+
+    return journey.answers_after_saving(
+        application.answers, step, new, next_step, STEP_FIELDS, END, derive=with_funding
+    )
+
+
+def build_form(step: str, application: Application, data=None, *, not_listed: bool = False) -> forms.Form:
     form_class, _ = STEPS[step]
+    form_class = checker.workplace_form_class(step, not_listed) or form_class
     kwargs: dict[str, Any] = {"data": data}
     if data is None:
         kwargs["initial"] = application.answers
@@ -138,27 +193,36 @@ def step_title(step: str, application: Application) -> str:
     return STEPS[step][1]
 
 
-def funding_preview(application: Application):
-    """The decision the applicant will get, shown before they choose how the course is paid."""
-    answers = {**application.answers, "course": application.course.programme.code}
+def funding_decision(application: Application, answers: dict[str, Any]) -> Decision:
+    """The decision the applicant will get (shown before they choose how the course is paid),
+    from the answers on the route, as ``application_submit`` will make it."""
+    answers = answers_on_route(answers)
+    course = Course.objects.select_related("programme").get(pk=answers["course"], cohort=application.cohort)
     funding_round = application.cohort.funding_round
-    facts = checker.facts_from_answers(answers, funding_round)
+    facts = checker.facts_from_answers({**answers, "course": course.programme.code}, funding_round)
     facts["cohort_funding"] = application.cohort.funding_model
+    facts["previous_funded_places"] = previous_funded_places(user=application.user, exclude_course=course)
     return decide(parse_facts(facts), funding_round.rules())
+
+
+def funding_preview(application: Application) -> Decision:
+    return funding_decision(application, application.answers)
 
 
 def derived_answers(step: str, application: Application, cleaned: dict[str, Any]) -> dict[str, Any]:
     """Extra answers derived when a page is saved (names and codes shown later)."""
     extra: dict[str, Any] = {}
     if step == "course":
-        extra["course_code"] = (
-            Course.objects.select_related("programme").get(pk=cleaned["course"]).programme.code
-        )
+        programme = Course.objects.select_related("programme").get(pk=cleaned["course"]).programme
+        extra["course_code"] = programme.code
+        extra["endorsed_by"] = "line_manager" if programme.endorsed_by_line_manager else "headteacher"
     if step == "workplace" and cleaned.get("urn"):
         from funding.models import Institution
 
         institution = Institution.objects.filter(urn=cleaned["urn"]).first()
         extra["workplace_name"] = institution.name if institution else ""
     if step == "funding":
-        extra["funded"] = funding_preview(application).funded
+        extra["funding_seen"] = True
+    if step == "endorser":
+        extra["endorser_for"] = application.answers.get("endorsed_by")
     return extra

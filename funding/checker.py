@@ -100,10 +100,16 @@ class OfstedForm(forms.Form):
         return value
 
 
+NOT_LISTED = "My workplace is not listed"
+
+
 class WorkplaceForm(forms.Form):
     """Search by name, URN, UKPRN or postcode; when more than one place matches, choose from a list.
 
-    The search runs only on a search term that passed validation (never on raw input)."""
+    A search that finds several places shows them to choose from, without an error: the form is
+    then ``incomplete`` (nothing to save yet). Only choosing nothing from a list shown for the
+    same search is an error. The search runs only on a search term that passed validation
+    (never on raw input)."""
 
     workplace = forms.CharField(
         max_length=100,
@@ -125,39 +131,118 @@ class WorkplaceForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        if self.is_bound:
+            self.data = self.data.copy()
         self.matches: list[Institution] = []
+        self.incomplete = False
+        # The search the list on the page was made from (sent back with the choice, only ever
+        # compared with the search): a changed search shows its own list.
+        self.listed_for = ""
 
     def clean_workplace(self) -> str:
         query = self.cleaned_data["workplace"]
         self.matches = find_institutions(query)
         if not self.matches:
             raise forms.ValidationError(
-                "No open school or college matches that. Check the name, URN or postcode"
+                "No open school or college matches that. Check the name, URN or postcode and search "
+                f"again, or choose ‘{NOT_LISTED}’"
             )
         if len(self.matches) > 1:  # the list to choose from (validated next, with the urn field)
             self.fields["urn"].choices = [
                 (m.urn, f"{m.name}, {m.postcode} (URN {m.urn})") for m in self.matches
             ]
+            self.fields["urn"].help_text = (
+                f"{len(self.matches)} open schools and colleges match your search."
+                if len(self.matches) < SEARCH_LIMIT
+                else f"These are the first {SEARCH_LIMIT} matches: search with more of the name, "
+                "the postcode or the URN to find yours."
+            )
         return query
 
     def clean(self):
         data = super().clean()
-        if len(self.matches) <= 1:
-            self.errors.pop("urn", None)  # no list was shown, so nothing was chosen from it
+        query = data.get("workplace")
+        listed_for = self.data.get("listed_for")
+        # Choosing from the list shown for this search (a client that sends no list marker but a
+        # choice is choosing too); a changed search shows its own list.
+        choosing = len(self.matches) > 1 and (
+            query == listed_for if listed_for else bool(self.data.get("urn"))
+        )
+        if not choosing:
+            self.errors.pop("urn", None)  # no list was shown for this search, so nothing was chosen
+            data.pop("urn", None)
+        if len(self.matches) > 1:
+            self.listed_for = query
         if self.errors:
             return data
         if len(self.matches) == 1:
             data["urn"] = self.matches[0].urn
+        elif not choosing:
+            self.incomplete = True  # a new list: show it, nothing chosen yet
+            self.data.pop("urn", None)
         elif not data.get("urn"):
-            self.add_error("urn", "Select your workplace from the list")
+            self.add_error("urn", f"Select your workplace, or choose ‘{NOT_LISTED}’ if it is not in the list")
         return data
+
+
+UK_POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}")
+
+
+class UnlistedWorkplaceForm(forms.Form):
+    """The workplace of someone who could not find it in the search: staff check it by hand."""
+
+    workplace_name = forms.CharField(
+        max_length=200,
+        label="Name of your workplace",
+        error_messages={
+            "required": "Enter the name of your workplace",
+            "max_length": "Name must be 200 characters or fewer",
+            "null_characters_not_allowed": "Enter the name using letters, numbers and punctuation",
+        },
+    )
+    workplace_postcode = forms.CharField(
+        max_length=10,
+        label="Postcode",
+        help_text="For example ME14 2LR.",
+        error_messages={
+            "required": "Enter your workplace's postcode",
+            "max_length": "Enter a real postcode, like ME14 2LR",
+            "null_characters_not_allowed": "Enter a real postcode, like ME14 2LR",
+        },
+    )
+
+    def clean_workplace_name(self) -> str:
+        name = " ".join(self.cleaned_data["workplace_name"].split())
+        if not name:
+            raise forms.ValidationError("Enter the name of your workplace")
+        return name
+
+    def clean_workplace_postcode(self) -> str:
+        compact = re.sub(r"\s", "", self.cleaned_data["workplace_postcode"]).upper()
+        if not UK_POSTCODE.fullmatch(compact):
+            raise forms.ValidationError("Enter a real postcode, like ME14 2LR")
+        return f"{compact[:-3]} {compact[-3:]}"
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            data["workplace_not_listed"] = True
+        return data
+
+
+def workplace_form_class(step: str, not_listed: bool) -> type[forms.Form] | None:
+    """The form of the workplace step when the person said their workplace is not listed."""
+    return UnlistedWorkplaceForm if step == "workplace" and not_listed else None
 
 
 # URNs and UKPRNs are 6 and 8 digits; a longer number is no establishment's (nor fits the column).
 LONGEST_NUMBER = 9
 
 
-def find_institutions(query: str, limit: int = 20) -> list[Institution]:
+SEARCH_LIMIT = 20
+
+
+def find_institutions(query: str, limit: int = SEARCH_LIMIT) -> list[Institution]:
     """Open establishments matching a validated search term (no NUL bytes; digits in any script)."""
     query = query.strip()
     open_ones = Institution.objects.exclude(status="Closed")
@@ -281,7 +366,7 @@ def workplace_step(answers: dict[str, Any]) -> str | None:
             setting = "school"
         elif "ofsted_urn" not in answers:
             return "ofsted"
-    if setting in SCHOOL_SETTINGS and "urn" not in answers:
+    if setting in SCHOOL_SETTINGS and "urn" not in answers and not answers.get("workplace_not_listed"):
         return "workplace"
     if setting == "another_setting":
         if "employment_type" not in answers:
@@ -312,12 +397,25 @@ def next_step(answers: dict[str, Any]) -> str:
     return "result"
 
 
+# The answers each step saves. The workplace step saves either a chosen establishment or, for
+# one not listed, its name and postcode.
+WORKPLACE_FIELDS = ("workplace", "urn", "workplace_not_listed", "workplace_name", "workplace_postcode")
 STEP_FIELDS = {name: tuple(form.base_fields) for name, (form, _) in STEPS.items()}
+STEP_FIELDS["workplace"] = WORKPLACE_FIELDS
 
 
 def route(answers: dict[str, Any]) -> list[str]:
     """The questions asked so far, in order (for back links and the summary)."""
     return journey.route(answers, next_step, STEP_FIELDS, "result")
+
+
+def answers_on_route(answers: dict[str, Any]) -> dict[str, Any]:
+    return journey.answers_on_route(answers, next_step, STEP_FIELDS, "result")
+
+
+def answers_after_saving(answers: dict[str, Any], step: str, new: dict[str, Any]) -> dict[str, Any]:
+    """The checker's answers once ``step`` is (re)answered: every other answer is kept."""
+    return journey.answers_after_saving(answers, step, new, next_step, STEP_FIELDS, "result")
 
 
 def facts_from_answers(answers: dict[str, Any], funding_round) -> dict[str, Any]:
@@ -337,6 +435,8 @@ def facts_from_answers(answers: dict[str, Any], funding_round) -> dict[str, Any]
         institution = Institution.objects.filter(urn=answers["urn"]).first()
         if institution is not None:
             facts.update(facts_for_institution(institution=institution, funding_round=funding_round))
+    if answers.get("workplace_not_listed") and not answers.get("urn"):
+        facts["workplace_not_listed"] = True
     if answers.get("ofsted_urn"):
         facts.update(facts_for_early_years(ofsted_urn=answers["ofsted_urn"], funding_round=funding_round))
     if answers.get("itt_provider"):

@@ -13,11 +13,23 @@ from django.views.decorators.http import require_http_methods
 from npq_portal import journey
 from programmes.models import Programme
 
-from .checker import STEP_FIELDS, STEPS, facts_from_answers, next_step, route
+from .checker import (
+    STEP_FIELDS,
+    STEPS,
+    answers_after_saving,
+    answers_on_route,
+    facts_from_answers,
+    next_step,
+    route,
+    workplace_form_class,
+)
 from .eligibility import decide, parse_facts
 from .models import FundingRound, Institution
 
 SESSION_KEY = "funding_check"
+CAPTION = "Check your NPQ funding"
+NOT_LISTED_PARAMETER = "not-listed"
+NOT_LISTED_TITLE = "What is the name and postcode of your workplace?"
 
 
 def checker_round() -> FundingRound:
@@ -29,6 +41,8 @@ def _answers(request: HttpRequest) -> dict[str, Any]:
 
 
 def _back(answers: dict[str, Any], step: str) -> str:
+    if step != "result" and journey.is_complete(answers, next_step, "result"):
+        return reverse("funding_check_result")  # changing an answer from the result page
     previous = journey.previous_step(answers, step, next_step, STEP_FIELDS, "result")
     return reverse("funding_check_step", args=[previous]) if previous else reverse("funding_check")
 
@@ -46,13 +60,13 @@ def question(request: HttpRequest, step: str) -> HttpResponse:
     if step not in STEPS:
         raise Http404
     answers = _answers(request)
+    not_listed = NOT_LISTED_PARAMETER in request.GET
     form_class, title = STEPS[step]
+    form_class = workplace_form_class(step, not_listed) or form_class
     if request.method == "POST":
         form = form_class(request.POST)
-        if form.is_valid():
-            kept = journey.answers_after_saving(
-                answers, step, form.cleaned_data, next_step, STEP_FIELDS, "result"
-            )
+        if form.is_valid() and not getattr(form, "incomplete", False):
+            kept = answers_after_saving(answers, step, form.cleaned_data)
             request.session[SESSION_KEY] = kept
             following = next_step(kept)
             if following == "result":
@@ -60,17 +74,20 @@ def question(request: HttpRequest, step: str) -> HttpResponse:
             return redirect("funding_check_step", following)
     else:
         form = form_class(initial=answers)
-    return render(
-        request,
-        "question.html",
-        {
-            "form": form,
-            "title": title,
-            "caption": "Check your NPQ funding",
-            "page_heading": len(form.visible_fields()) > 1 and step != "workplace",
-            "back_url": _back(answers, step),
-        },
-    )
+    context = {
+        "form": form,
+        "title": title,
+        "caption": CAPTION,
+        "page_heading": len(form.visible_fields()) > 1 and step != "workplace",
+        "back_url": _back(answers, step),
+    }
+    if step == "workplace":
+        url = reverse("funding_check_step", args=[step])
+        context.update(search_url=url, not_listed_url=f"{url}?{NOT_LISTED_PARAMETER}", not_listed=not_listed)
+        if not_listed:
+            context.update(title=NOT_LISTED_TITLE, back_url=url)
+        return render(request, "funding/workplace.html", context)
+    return render(request, "question.html", context)
 
 
 def result(request: HttpRequest) -> HttpResponse:
@@ -78,6 +95,7 @@ def result(request: HttpRequest) -> HttpResponse:
     step = next_step(answers)
     if step != "result":
         return redirect("funding_check_step", step)
+    answers = answers_on_route(answers)
     funding_round = checker_round()
     decision = decide(parse_facts(facts_from_answers(answers, funding_round)), funding_round.rules())
     programme = Programme.objects.get(code=answers["course"])
@@ -95,8 +113,13 @@ def result(request: HttpRequest) -> HttpResponse:
 
 
 def _summary(answers: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(question, answer in words, change link) for each answer on the route."""
     rows = []
     for step in route(answers):
+        url = reverse("funding_check_step", args=[step])
+        if step == "workplace" and answers.get("workplace_not_listed"):
+            rows.append(("Workplace", unlisted_workplace_text(answers), f"{url}?{NOT_LISTED_PARAMETER}"))
+            continue
         form = STEPS[step][0]()
         for name, field in form.fields.items():
             if name not in answers or (name == "workplace"):
@@ -104,8 +127,14 @@ def _summary(answers: dict[str, Any]) -> list[tuple[str, str, str]]:
             value = answers[name]
             if name == "urn":
                 institution = Institution.objects.filter(urn=value).first()
-                rows.append(("Workplace", str(institution or value), step))
+                rows.append(("Workplace", str(institution or value), url))
                 continue
             choices = dict(getattr(field, "choices", []) or [])
-            rows.append((str(field.label), str(choices.get(value, value)), step))
+            rows.append((str(field.label), str(choices.get(value, value)), url))
     return rows
+
+
+def unlisted_workplace_text(answers: dict[str, Any]) -> str:
+    name = answers.get("workplace_name", "")
+    postcode = answers.get("workplace_postcode", "")
+    return f"{name}, {postcode} (not listed: your hub will check it)" if postcode else name

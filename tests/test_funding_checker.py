@@ -84,14 +84,13 @@ def test_a_school_not_on_the_list_gets_the_reason_in_plain_english(client, schoo
     answer(client, "in-england", {"in_england": "yes"})
     answer(client, "work-setting", {"work_setting": "school"})
     response = answer(client, "workplace", {"workplace": "Northfield"})
-    # Two schools match: the applicant chooses one.
+    # Two schools match: the applicant chooses one (a list to choose from, not an error).
     assert response.status_code == 200
     html = response.content.decode()
-    assert (
-        "Northfield Primary School, ME14 2LS (URN 137002)" in html
-        and "Select your workplace from the list" in html
-    )
-    answer(client, "workplace", {"workplace": "Northfield", "urn": "137002"})
+    assert "Northfield Primary School, ME14 2LS (URN 137002)" in html
+    assert "There is a problem" not in html and "govuk-error-message" not in html
+    assert "<title>Error" not in html and 'name="listed_for" value="Northfield"' in html
+    answer(client, "workplace", {"workplace": "Northfield", "listed_for": "Northfield", "urn": "137002"})
     html = client.get(reverse("funding_check_result")).content.decode()
     assert 'data-reason="ineligible_establishment_not_on_list"' in html
     assert "targeted at the schools and settings on DfE&#x27;s eligibility lists" in html
@@ -127,8 +126,36 @@ def test_changing_an_earlier_answer_asks_the_later_questions_again(client, schoo
     answer(client, "workplace", {"workplace": "137001"})
     response = answer(client, "work-setting", {"work_setting": "another_setting"})
     assert response["Location"].endswith("/employment")  # the school answer no longer applies
-    assert "urn" not in client.session["funding_check"]
     assert client.get(reverse("funding_check_result"))["Location"].endswith("/employment")
+    assert answer(client, "employment", {"employment_type": "hospital_school"})["Location"] == reverse(
+        "funding_check_result"
+    )
+    assert "urn" not in client.session["funding_check"]  # dropped once the route is complete
+    html = client.get(reverse("funding_check_result")).content.decode()
+    assert "Northfield Academy" not in html and "In a hospital school" in html
+
+
+def test_changing_an_answer_from_the_result_keeps_the_others(client, schools):
+    start(client)
+    answer(client, "course", {"course": "NPQLT"})
+    answer(client, "in-england", {"in_england": "yes"})
+    answer(client, "work-setting", {"work_setting": "school"})
+    answer(client, "workplace", {"workplace": "137001"})
+    result = client.get(reverse("funding_check_result")).content.decode()
+    assert f'href="{reverse("funding_check_step", args=["course"])}"' in result  # change links
+    page = client.get(reverse("funding_check_step", args=["course"])).content.decode()
+    assert f'href="{reverse("funding_check_result")}" class="govuk-back-link"' in page
+    # The same NPQ, then one with no questions of its own: straight back to the result.
+    assert answer(client, "course", {"course": "NPQLT"})["Location"] == reverse("funding_check_result")
+    assert answer(client, "course", {"course": "NPQH"})["Location"] == reverse("funding_check_result")
+    assert client.session["funding_check"]["urn"] == 137001
+    # EHCO asks its own questions, then the result; the workplace is kept.
+    assert answer(client, "course", {"course": "EHCO"})["Location"].endswith("/headteacher")
+    answer(client, "headteacher", {"headteacher": "yes", "years_as_headteacher": "1"})
+    response = answer(client, "npqh", {"npqh_status": "completed", "withdrew_from_ehco_before": "no"})
+    assert response["Location"] == reverse("funding_check_result")
+    html = client.get(reverse("funding_check_result")).content.decode()
+    assert 'data-reason="funded_ehco"' in html and "Northfield Academy (URN 137001)" in html
 
 
 def test_ehco_questions(client, schools):
