@@ -106,7 +106,13 @@ class FundingRoundAdmin(SuperuserOnlyAdmin, SimpleHistoryAdmin):
 
     @admin.display(description="Rules in force")
     def rules_in_force(self, obj: FundingRound) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.rules().as_json(), indent=2))
+        if obj.pk is None:
+            return "Shown once the round is saved."
+        try:
+            rules = obj.rules()
+        except (TypeError, ValueError) as exc:  # a new round whose rules data is incomplete
+            return f"These rules are incomplete: {exc}"
+        return format_html("<pre>{}</pre>", json.dumps(rules.as_json(), indent=2))
 
 
 @admin.register(Institution)

@@ -77,6 +77,9 @@ class Crawl:
             if response is None or "text/html" not in (response.headers.get("content-type") or ""):
                 continue
             self.visited[f"{role} {path}"] = f"{response.status} {self.page.title()}"
+            if response.status >= 500:
+                self.violations.append(f"{role} {path}: the server failed ({response.status})")
+                continue
             self.check(role, path)
             for href in self.page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
                 href = urldefrag(urljoin(self.base + path, href))[0]
@@ -172,6 +175,7 @@ def test_every_page_of_the_demo_passes_axe_and_fits_a_phone(live_server, chromiu
         finally:
             browser.close()
 
+    ARTIFACTS.mkdir(exist_ok=True)
     Path(ARTIFACTS, "accessibility-pages.txt").write_text(
         "\n".join(f"{k}  [{v}]" for k, v in sorted(crawl.visited.items()))
     )

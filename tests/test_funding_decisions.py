@@ -173,3 +173,12 @@ def test_hub_staff_override_from_admin_and_cannot_see_other_hubs(client, course_
     listed = client.get(reverse("admin:funding_fundingdecision_changelist")).context["cl"].result_list
     assert list(listed) == [decision]
     assert FundingDecision.objects.get(pk=stranger.pk).override_funded is None
+
+
+def test_a_superuser_can_open_the_page_to_add_a_funding_round(client):
+    # The 'rules in force' of an unsaved round with no rules used to raise (a 500).
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.get("/admin/funding/fundinground/add/")
+    assert response.status_code == 200
+    assert "Shown once the round is saved." in response.content.decode()
