@@ -199,6 +199,9 @@ PAGES: dict[str, Callable[[World], Target]] = {
         reverse("participant_assessment", args=[w.participant.pk]), "alice", {"text": "My response"}
     ),
     "case_study_file": lambda w: Target(reverse("case_study_file", args=[w.participant.pk]), "alice"),
+    "participant_response_file": lambda w: Target(
+        reverse("participant_response_file", args=[w.participant.pk]), "alice"
+    ),
     "marking_list": lambda w: Target(reverse("marking_list"), "marker"),
     "marking_script": lambda w: Target(
         reverse("marking_script", args=[w.assignment.pk]),
