@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.translation import ngettext
 
 from .models import JobRun, Notification
+from .services import notifications_send_again
 
 
 class SuperuserOnly(admin.ModelAdmin):
@@ -39,14 +42,43 @@ class NotificationAdmin(SuperuserOnly):
         "attempts",
         "created_at",
         "sent_at",
+        "next_attempt_at",
     )
     list_filter = ("kind", "status")
     search_fields = ("recipient", "title")
     readonly_fields = [f.name for f in Notification._meta.fields]
+    actions = ["send_again"]
 
     @admin.display(description="Reference", ordering="pk")
     def reference(self, obj: Notification) -> str:
         return obj.reference
+
+    @admin.action(description="Send again")
+    def send_again(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        again = notifications_send_again(notifications=queryset)
+        left = queryset.count() - again
+        if again:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d notification will be sent again.",
+                    "%(count)d notifications will be sent again.",
+                    again,
+                )
+                % {"count": again},
+            )
+        if left:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d notification was not sent again: it is sent, being sent or "
+                    "waiting to be sent.",
+                    "%(count)d notifications were not sent again: they are sent, being sent or "
+                    "waiting to be sent.",
+                    left,
+                )
+                % {"count": left},
+            )
 
 
 @admin.register(JobRun)
@@ -58,7 +90,9 @@ class JobRunAdmin(SuperuserOnly):
     @admin.display(description="Duration")
     def duration(self, obj: JobRun) -> str:
         seconds = obj.duration_seconds
-        return "running" if seconds is None else f"{seconds:.1f}s"
+        if seconds is None:
+            return "did not finish" if obj.error else "running"
+        return f"{seconds:.1f}s"
 
     @admin.display(description="Error")
     def error_short(self, obj: JobRun) -> str:

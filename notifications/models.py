@@ -7,17 +7,20 @@ from django.db import models
 
 
 class Notification(models.Model):
-    """One email to one person about one thing on one occasion.
+    """One email to one person about one thing on one occasion: an outbox row.
 
     The unique key (kind, recipient, subject, occurrence) is written in the same transaction that
-    decides to send, so however often a job runs, or however many run at once, it is sent once.
+    decides to send, so however often a job runs, or however many run at once, it is recorded
+    once. Every row not sent is delivered later or, after ``give_up_at``, visibly given up
+    (docs/decisions.md, 29).
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Failed: will try again"
+        GIVEN_UP = "given_up", "Not delivered: given up"
 
     kind = models.CharField(max_length=60)
     recipient = models.EmailField()
@@ -39,7 +42,16 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker last claimed it.")
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="The worker's claim lasts until then (renewed while sending)."
+    )
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it is next due to be sent (or sent again)."
+    )
+    give_up_at = models.DateTimeField(
+        null=True, blank=True, help_text="Not delivered by then: given up (shown as not delivered)."
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -50,7 +62,19 @@ class Notification(models.Model):
                 name="notification_once",
             ),
         ]
-        indexes = [models.Index(fields=["status", "claimed_at"])]
+        indexes = [
+            # The sweeper's two questions; sent rows (nearly all of them) are in neither index.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_due_idx",
+                condition=models.Q(status__in=["pending", "failed"]),
+            ),
+            models.Index(
+                fields=["claimed_until"],
+                name="notification_claim_idx",
+                condition=models.Q(status="sending"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.kind} to {self.recipient}"
@@ -58,6 +82,10 @@ class Notification(models.Model):
     @property
     def reference(self) -> str:
         return f"NTF-{self.pk:06d}" if self.pk else "NTF-new"
+
+    @property
+    def not_delivered(self) -> bool:
+        return self.status == self.Status.GIVEN_UP
 
 
 class JobRun(models.Model):

@@ -350,9 +350,17 @@ def assessment_entries(today: date) -> int:
 
 
 def resend_stuck(today: date) -> int:
-    from .services import requeue_stuck
+    """Every minute: the outbox sweeper (services.notifications_sweep); also marks job runs whose
+    worker died as not finished. Its own quiet runs are kept for two days (the jobs page and
+    /healthz need only the latest); runs that did something, or failed, are kept like any job's."""
+    from .models import JobRun
+    from .services import job_runs_close_abandoned, notifications_sweep
 
-    return requeue_stuck()
+    JobRun.objects.filter(
+        job="resend_stuck", sent=0, error="", finished_at__lt=timezone.now() - timedelta(days=2)
+    ).delete()
+    job_runs_close_abandoned()
+    return notifications_sweep()
 
 
 JOBS = {

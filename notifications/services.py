@@ -1,30 +1,73 @@
-"""Sending notifications exactly once, and running scheduled jobs without overlap.
+"""Notifications as a durable outbox, and scheduled jobs that run one at a time.
 
 ``notify`` records a notification under its unique key in the caller's transaction and queues its
-delivery after commit; a second ``notify`` with the same key does nothing. ``deliver`` claims the
-row with a conditional UPDATE before sending, so two deliveries of one notification never both
-send. A failure is recorded and retried with backoff; after the last attempt it is marked failed.
+delivery after commit; a second ``notify`` with the same key does nothing. The row is the
+outbox: queueing is only a hint, and a row that never reaches a worker (broker down, worker
+killed between commit and queueing) is dispatched again by the sweeper.
+
+``deliver_notification`` claims the row with a conditional UPDATE (``pending`` -> ``sending``)
+for ``NOTIFICATION_CLAIM_SECONDS``, renewed while the mail server is talking, so two deliveries
+never both send while a worker lives; a claim that expires (the worker died) is taken back by the
+sweeper and sent again with the same ``Message-ID``. A failure is recorded on the row and retried
+with backoff: quick attempts first, then ``failed`` rows on a longer schedule until
+``give_up_at`` (``NOTIFICATION_GIVE_UP_HOURS`` after the row was recorded), when the row is
+``given_up``: never silently lost. See docs/decisions.md, 29.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 import zlib
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import date, timedelta
+from contextvars import ContextVar
+from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
+from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+    models,
+    transaction,
+)
+from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from .models import JobRun, Notification
 
-STUCK_AFTER = timedelta(minutes=15)
+logger = logging.getLogger(__name__)
+
+Status = Notification.Status
+# A row's own queued delivery has this long to reach a worker before the sweeper queues it again.
+DISPATCH_GRACE = timedelta(minutes=1)
+# Once the sweeper has queued a row, it waits this long before queueing it again (a busy queue).
+REDISPATCH_AFTER = timedelta(minutes=5)
+# A due row the sweeper finds this long after its give_up_at had its last chance.
+GIVE_UP_GRACE = timedelta(minutes=10)
+# Retry delays double from NOTIFICATION_RETRY_BACKOFF_SECONDS up to this.
+MAX_RETRY_DELAY = timedelta(hours=4)
+SWEEP_BATCH = 1000
+# After the broker refuses a message, leave new rows to the sweeper for this long (seconds)
+# rather than wait on a dead broker once per row.
+BROKER_PAUSE_SECONDS = 30.0
+CLAIM_EXPIRED = "The claim expired: the worker stopped or lost the database while sending"
+
+_broker_paused_until = 0.0
+# The JobRun of the scheduled job running in this context: notify counts its rows on it.
+_current_run: ContextVar[int | None] = ContextVar("notifications_current_run", default=None)
 
 
 def notify(
@@ -40,6 +83,7 @@ def notify(
     user=None,
 ) -> Notification | None:
     """Record a notification and send it after commit, unless this key was recorded before."""
+    now = timezone.now()
     notification = Notification(
         kind=kind,
         recipient=recipient.lower(),
@@ -49,6 +93,8 @@ def notify(
         occurrence=occurrence,
         title=title,
         link=link,
+        next_attempt_at=now,
+        give_up_at=now + timedelta(hours=settings.NOTIFICATION_GIVE_UP_HOURS),
     )
     full_context = {
         **context,
@@ -69,71 +115,251 @@ def notify(
                 {**full_context, "body": render_to_string(f"emails/reminders/{template}.html", full_context)},
             )
             notification.save(update_fields=["body_text", "body_html"])
+            run_id = _current_run.get()
+            if run_id is not None:  # counted with the row: an aborted run still shows what it recorded
+                JobRun.objects.filter(pk=run_id).update(sent=F("sent") + 1)
     except IntegrityError:
-        return None  # already recorded: sent, or being sent
-    transaction.on_commit(lambda: _queue_delivery(notification.pk))
+        return None  # already recorded: sent, being sent, or waiting for the sweeper
+    transaction.on_commit(partial(queue_delivery, notification.pk))
     return notification
 
 
-def _queue_delivery(notification_id: int) -> None:
+def queue_delivery(notification_id: int, *, countdown: float | None = None) -> bool:
+    """Ask a worker to deliver the notification. The row is recorded already, so a broker that
+    refuses the message loses nothing: the sweeper queues the row again. False if not queued."""
+    global _broker_paused_until
     from .tasks import deliver
 
-    deliver.delay(notification_id)
+    if time.monotonic() < _broker_paused_until:
+        return False
+    try:
+        deliver.apply_async(args=[notification_id], countdown=countdown)
+    except (BrokerError, OSError) as exc:
+        _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
+        logger.warning(
+            "Could not queue notification %s (%s: %s); the sweeper will send it",
+            notification_id,
+            exc.__class__.__name__,
+            exc,
+        )
+        return False
+    return True
+
+
+def message_id(notification: Notification) -> str:
+    """The same for every attempt, so a resend after a crash mid-send is recognisably the same
+    message (and dropped by mail systems that remove duplicates)."""
+    domain = urlparse(settings.SITE_URL).hostname or "localhost"
+    return f"<notification-{notification.pk}@{domain}>"
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt: doubling, at most MAX_RETRY_DELAY."""
+    seconds = settings.NOTIFICATION_RETRY_BACKOFF_SECONDS * 2 ** min(max(attempts - 1, 0), 30)
+    return min(timedelta(seconds=seconds), MAX_RETRY_DELAY)
 
 
 class DeliveryFailed(Exception):
-    """Raised to ask Celery to retry a delivery later."""
+    """Raised to ask for a quick retry, ``countdown`` seconds from now."""
+
+    def __init__(self, message: str, *, countdown: float):
+        super().__init__(message)
+        self.countdown = countdown
 
 
 def deliver_notification(notification_id: int) -> str:
-    """Send one notification. Returns sent / skipped / failed; raises DeliveryFailed to retry."""
-    claimed = Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).update(
-        status=Notification.Status.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1
+    """Send one notification. Returns sent / skipped / failed / given_up; raises DeliveryFailed
+    when a quick retry is due (the row says when)."""
+    now = timezone.now()
+    claimed = Notification.objects.filter(pk=notification_id, status=Status.PENDING).update(
+        status=Status.SENDING,
+        claimed_at=now,
+        claimed_until=now + _claim_length(),
+        attempts=F("attempts") + 1,
     )
     if not claimed:
-        return "skipped"  # sent already, or another worker is sending it
+        return "skipped"  # sent already, being sent, or waiting for its next attempt
     notification = Notification.objects.get(pk=notification_id)
     message = EmailMultiAlternatives(
         subject=f"{notification.title} – {settings.SERVICE_NAME}",
         body=notification.body_text,
         to=[notification.recipient],
-        headers={"X-NPQ-Reference": notification.reference},
+        headers={"Message-ID": message_id(notification), "X-NPQ-Reference": notification.reference},
     )
     message.attach_alternative(notification.body_html, "text/html")
     try:
-        message.send()
+        with _claim_kept(notification.pk, attempt=notification.attempts):
+            message.send()
     except Exception as exc:  # any failure of the mail backend: record it, retry or give up
-        final = notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
-        Notification.objects.filter(pk=notification_id).update(
-            status=Notification.Status.FAILED if final else Notification.Status.PENDING,
-            last_error=f"{exc.__class__.__name__}: {exc}"[:2000],
+        outcome, next_at = _record_failure(
+            notification, error=f"{exc.__class__.__name__}: {exc}", now=timezone.now()
         )
-        if final:
-            return "failed"
-        raise DeliveryFailed(str(exc)) from exc
-    Notification.objects.filter(pk=notification_id).update(
-        status=Notification.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
+        if outcome == "retrying":
+            raise DeliveryFailed(str(exc), countdown=(next_at - timezone.now()).total_seconds()) from exc
+        return outcome
+    _mark_sent(notification_id)
     return "sent"
 
 
-def requeue_stuck(*, now=None) -> int:
-    """A worker that died while sending leaves its row 'sending': give it back to the queue."""
+def _mark_sent(notification_id: int) -> None:
+    """Record the send, whatever happened meanwhile (a claim taken back during a long send is
+    still sent). The message is out: if the connection to the database was lost (a restart, a
+    terminated session), reconnect and record it rather than leave the claim to expire, which
+    would send it again."""
+    for pause in (0.5, 2.0, None):
+        try:
+            Notification.objects.filter(pk=notification_id).exclude(status=Status.SENT).update(
+                status=Status.SENT,
+                sent_at=timezone.now(),
+                last_error="",
+                claimed_until=None,
+                next_attempt_at=None,
+            )
+            return
+        except (OperationalError, InterfaceError):
+            if pause is None or connection.in_atomic_block:
+                raise  # the claim expires and the sweeper sends it again (same Message-ID)
+            connection.close()
+            time.sleep(pause)
+
+
+def _claim_length() -> timedelta:
+    return timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS)
+
+
+def _renew_claim(notification_id: int, attempt: int) -> int:
+    return Notification.objects.filter(pk=notification_id, status=Status.SENDING, attempts=attempt).update(
+        claimed_until=timezone.now() + _claim_length()
+    )
+
+
+@contextmanager
+def _claim_kept(notification_id: int, *, attempt: int):
+    """Renew the claim every quarter of its length while the body runs (a slow mail server),
+    from a thread with its own database connection. A worker that dies stops renewing."""
+    stop = threading.Event()
+
+    def keep() -> None:
+        try:
+            while not stop.wait(settings.NOTIFICATION_CLAIM_SECONDS / 4):
+                _renew_claim(notification_id, attempt)
+        except Exception:  # a lost renewal only risks a resend, which the Message-ID marks
+            logger.warning("Could not renew the claim on notification %s", notification_id, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    keeper = threading.Thread(target=keep, name=f"claim-notification-{notification_id}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join()
+
+
+def _record_failure(
+    notification: Notification, *, error: str, now: datetime, only_if: Q | None = None
+) -> tuple[str, datetime | None]:
+    """Record a failed attempt (the attempt ``notification.attempts`` claimed) and schedule the
+    next: quick retries while attempts < NOTIFICATION_MAX_ATTEMPTS (``pending``), then the long
+    schedule (``failed``), until give_up_at (``given_up``). Returns (outcome, next attempt)."""
+    give_up_at = notification.give_up_at or notification.created_at + timedelta(
+        hours=settings.NOTIFICATION_GIVE_UP_HOURS
+    )
+    if now >= give_up_at:
+        status, next_at = Status.GIVEN_UP, None
+    else:
+        quick = notification.attempts < settings.NOTIFICATION_MAX_ATTEMPTS
+        status = Status.PENDING if quick else Status.FAILED
+        next_at = min(now + retry_delay(notification.attempts), give_up_at)
+    recorded = (
+        Notification.objects.filter(pk=notification.pk, status=Status.SENDING, attempts=notification.attempts)
+        .filter(only_if or Q())
+        .update(
+            status=status,
+            next_attempt_at=next_at,
+            give_up_at=give_up_at,
+            claimed_until=None,
+            last_error=error[:2000],
+        )
+    )
+    if not recorded:
+        return "skipped", None  # sent meanwhile, or another claim took over
+    return {Status.PENDING: "retrying", Status.FAILED: "failed", Status.GIVEN_UP: "given_up"}[status], next_at
+
+
+def notifications_sweep(*, now: datetime | None = None) -> int:
+    """Every minute: make sure every row not sent reaches a worker. Gives up rows past their
+    last chance, takes back expired claims (a worker died mid-send), and queues ``pending`` rows
+    whose own delivery never arrived and ``failed`` rows whose next attempt is due. Returns how
+    many rows it queued."""
     now = now or timezone.now()
-    stuck = list(
-        Notification.objects.filter(
-            status=Notification.Status.SENDING, claimed_at__lt=now - STUCK_AFTER
-        ).values_list("pk", flat=True)
+    last_chance = Q(status__in=[Status.PENDING, Status.FAILED], give_up_at__lt=now - GIVE_UP_GRACE)
+    Notification.objects.filter(last_chance, last_error="").update(
+        last_error=f"Not delivered within {settings.NOTIFICATION_GIVE_UP_HOURS} hours"
     )
-    Notification.objects.filter(pk__in=stuck, status=Notification.Status.SENDING).update(
-        status=Notification.Status.PENDING
+    Notification.objects.filter(last_chance).update(status=Status.GIVEN_UP, next_attempt_at=None)
+
+    expired = Q(claimed_until__lt=now) | Q(claimed_until__isnull=True)
+    claims = Notification.objects.filter(expired, status=Status.SENDING).only(
+        "pk", "attempts", "created_at", "give_up_at"
     )
-    for pk in stuck:
-        transaction.on_commit(lambda pk=pk: _queue_delivery(pk))
-    return len(stuck)
+    for notification in claims[:SWEEP_BATCH]:
+        _record_failure(notification, error=CLAIM_EXPIRED, now=now, only_if=expired)
+
+    with transaction.atomic():
+        due = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(status=Status.FAILED, next_attempt_at__lte=now)
+                | Q(status=Status.PENDING, next_attempt_at__lte=now - DISPATCH_GRACE)
+            )
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        # Queued now; if it still has not been claimed in a while, queued again.
+        Notification.objects.filter(pk__in=due).update(
+            status=Status.PENDING, next_attempt_at=now + REDISPATCH_AFTER
+        )
+    for pk in due:
+        transaction.on_commit(partial(queue_delivery, pk))
+    return len(due)
+
+
+@transaction.atomic
+def notifications_send_again(*, notifications: QuerySet[Notification]) -> int:
+    """Staff's "Send again": failed and given-up notifications start over (quick attempts, a
+    fresh give-up time) and are queued at once. Sent ones and those being sent are left alone."""
+    now = timezone.now()
+    again = list(
+        Notification.objects.select_for_update()
+        .filter(pk__in=notifications.values("pk"), status__in=[Status.FAILED, Status.GIVEN_UP])
+        .values_list("pk", flat=True)
+    )
+    Notification.objects.filter(pk__in=again).update(
+        status=Status.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        give_up_at=now + timedelta(hours=settings.NOTIFICATION_GIVE_UP_HOURS),
+        claimed_until=None,
+    )
+    for pk in again:
+        transaction.on_commit(partial(queue_delivery, pk))
+    return len(again)
 
 
 # --- Scheduled jobs ------------------------------------------------------------------------------
+
+# Celery options for the tasks that run jobs and deliveries: retried with backoff when the
+# database or the broker is away (a restart, a failover, a terminated connection), up to 6 more
+# tries over about 25 minutes (full jitter). What a run records is keyed or claimed, so a retry
+# continues the work rather than repeating it.
+RETRY_ON_OUTAGE: dict[str, Any] = {
+    "autoretry_for": (OperationalError, InterfaceError, BrokerError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "max_retries": 6,
+}
 
 
 @contextmanager
@@ -161,20 +387,53 @@ def job_lock(name: str):
 
 
 def run_job(name: str, job: Callable[[date], int], today: date | None = None) -> JobRun:
-    """Run a scheduled job once at a time, recording when, how long, how many sent and any error."""
+    """Run a scheduled job once at a time, recording when, how long, how many sent and any error.
+
+    Notifications are counted on the run as they are recorded (in their own transaction), so a
+    run that aborts still shows what it recorded; a retry records only what is left."""
     today = today or timezone.localdate()
     run = JobRun.objects.create(job=name, started_at=timezone.now())
     with job_lock(name) as held:
         if not held:
-            run.skipped_overlap = True
+            run.skipped_overlap, run.finished_at = True, timezone.now()
         else:
+            token = _current_run.set(run.pk)
             try:
                 run.sent = job(today)
-            except Exception as exc:  # recorded for the jobs page, then raised for Celery's log
-                run.error = f"{exc.__class__.__name__}: {exc}"[:2000]
-                run.finished_at = timezone.now()
-                run.save()
+            except Exception as exc:  # recorded for the jobs page, then raised for Celery (retry)
+                _record_abort(run, exc)
                 raise
-    run.finished_at = timezone.now()
-    run.save()
+            finally:
+                _current_run.reset(token)
+            run.finished_at = timezone.now()
+        # Not save(): `sent` may have been counted in the database meanwhile.
+        JobRun.objects.filter(pk=run.pk).update(
+            sent=run.sent, skipped_overlap=run.skipped_overlap, finished_at=run.finished_at
+        )
     return run
+
+
+def job_runs_close_abandoned(*, now: datetime | None = None) -> int:
+    """Runs still open past the task time limit died with their worker (a run past it is killed):
+    say so rather than show them running for ever. Called by the sweeper."""
+    now = now or timezone.now()
+    return JobRun.objects.filter(
+        finished_at__isnull=True,
+        error="",
+        started_at__lt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
+    ).update(error="Did not finish: its worker stopped or lost the database")
+
+
+def _record_abort(run: JobRun, exc: Exception) -> None:
+    """Record the error on the run; the count recorded so far stays. If the database connection
+    is the casualty, try once more on a fresh one; if that fails too, the log has it."""
+    error = f"{exc.__class__.__name__}: {exc}"[:2000]
+    for last_try in (False, True):
+        try:
+            JobRun.objects.filter(pk=run.pk).update(error=error, finished_at=timezone.now())
+            return
+        except DatabaseError:
+            if last_try or connection.in_atomic_block:
+                logger.warning("Could not record the error of job run %s: %s", run.pk, error)
+                return
+            connection.close()

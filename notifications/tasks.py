@@ -1,25 +1,24 @@
 from datetime import date
 
 from celery import shared_task
-from django.conf import settings
 
 from .reminders import JOBS
-from .services import DeliveryFailed, deliver_notification, run_job
+from .services import RETRY_ON_OUTAGE, DeliveryFailed, deliver_notification, queue_delivery, run_job
 
 
-@shared_task(name="notifications.tasks.deliver")
+@shared_task(name="notifications.tasks.deliver", **RETRY_ON_OUTAGE)
 def deliver(notification_id: int, attempt: int = 1) -> str:
-    """Send one recorded notification. The mail server is the network: a failure is recorded on
-    the row and a new attempt queued with exponential backoff, until NOTIFICATION_MAX_ATTEMPTS."""
+    """Send one recorded notification. A failure of the mail server is recorded on the row: quick
+    retries are queued here with a countdown, later ones by the sweeper (``attempt`` is unused,
+    kept for messages queued before it was)."""
     try:
         return deliver_notification(notification_id)
-    except DeliveryFailed:
-        countdown = min(settings.NOTIFICATION_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1), 3600)
-        deliver.apply_async(args=[notification_id], kwargs={"attempt": attempt + 1}, countdown=countdown)
+    except DeliveryFailed as failed:
+        queue_delivery(notification_id, countdown=max(failed.countdown, 0))
         return "retrying"
 
 
-@shared_task(name="notifications.tasks.run_scheduled_job")
+@shared_task(name="notifications.tasks.run_scheduled_job", **RETRY_ON_OUTAGE)
 def run_scheduled_job(name: str, today: str | None = None) -> int:
     """Beat's entry point for every reminder job: one run at a time, recorded for the jobs page."""
     run = run_job(name, JOBS[name], date.fromisoformat(today) if today else None)

@@ -203,8 +203,16 @@ NOTIFY_API_KEY = env.str("NOTIFY_API_KEY", default="")
 NOTIFY_TEMPLATE_ID = env.str("NOTIFY_TEMPLATE_ID", default="")
 if NOTIFY_API_KEY:
     EMAIL_BACKEND = "notifications.backends.NotifyEmailBackend"
+# Notifications are an outbox (docs/decisions.md, 29): quick attempts with doubling delays, then
+# `failed` ones retried on the long schedule until NOTIFICATION_GIVE_UP_HOURS after they were
+# recorded, when they are given up (shown as not delivered; staff may send them again).
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 NOTIFICATION_RETRY_BACKOFF_SECONDS = env.int("NOTIFICATION_RETRY_BACKOFF_SECONDS", default=60)
+NOTIFICATION_GIVE_UP_HOURS = env.int("NOTIFICATION_GIVE_UP_HOURS", default=24)
+# A worker's claim on a notification it is sending; renewed while it sends, taken back when not.
+NOTIFICATION_CLAIM_SECONDS = env.int("NOTIFICATION_CLAIM_SECONDS", default=120)
+# Seconds before a silent mail server counts as a failed attempt (Django's default waits for ever).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NPQ Portal <no-reply@npq-portal.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -308,10 +316,12 @@ CELERY_BEAT_SCHEDULE = {
         "args": ["marking_due"],
         "schedule": crontab(hour=8, minute=15),
     },
+    # The outbox sweeper: re-queues notifications that never reached a worker, whose worker
+    # died while sending, or whose next attempt is due.
     "resend-stuck-notifications": {
         "task": "notifications.tasks.run_scheduled_job",
         "args": ["resend_stuck"],
-        "schedule": crontab(minute="*/15"),
+        "schedule": crontab(),
     },
     "tally-engagement-nightly": {
         "task": "programmes.tasks.tally_all_courses",

@@ -4,15 +4,16 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from notifications.services import run_job
+from notifications.services import RETRY_ON_OUTAGE, run_job
 
 from .engagement import tally_course, tally_courses, tally_queued_key
 from .models import Course, Participant
 
 
-@shared_task(name="programmes.tasks.tally_course")
+@shared_task(name="programmes.tasks.tally_course", **RETRY_ON_OUTAGE)
 def tally_course_task(course_id: int, today: str | None = None) -> int:
-    """Recompute a course's engagement tallies. Safe to run twice or at once."""
+    """Recompute a course's engagement tallies. Safe to run twice or at once (so retried with
+    backoff when the database or broker is away)."""
     # Changes made from now on queue a fresh run rather than being folded into this one.
     cache.delete(tally_queued_key(course_id))
     return tally_course(course_id=course_id, today=date.fromisoformat(today) if today else None)
@@ -28,9 +29,11 @@ def _tally_live_courses(today: date) -> int:
     return tally_courses(course_ids=course_ids, today=today)
 
 
-@shared_task(name="programmes.tasks.tally_all_courses")
+@shared_task(name="programmes.tasks.tally_all_courses", **RETRY_ON_OUTAGE)
 def tally_all_courses(today: str | None = None) -> int:
     """Nightly: tally every course with participants still on it, in one statement; the run is
-    recorded in Job runs (its count is the tallies written), which /healthz watches."""
+    recorded in Job runs (its count is the tallies written), which /healthz watches. Retried with
+    backoff when the database or broker is away: the statement replaces the tallies whole, so a
+    retry after an aborted run leaves them as one clean run would."""
     day = date.fromisoformat(today) if today else timezone.localdate()
     return run_job("tally_all_courses", _tally_live_courses, day).sent
