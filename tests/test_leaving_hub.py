@@ -282,10 +282,10 @@ def superuser():
     return UserFactory(is_staff=True, is_superuser=True)
 
 
-def test_removing_a_member_from_the_hub_page_inline_ends_her_work_there(client, scripts, superuser):
-    window, group, mia, max_ = scripts
-    hub = window.course.cohort.hub
-    group.facilitators.add(mia)
+def hub_page_data(hub, *, change: dict | None = None, delete=None) -> dict:
+    """The hub's admin page as posted, every membership row as it is, except ``change``
+    ({user: new user}) and ``delete`` (a user whose row is ticked for deletion)."""
+    change = change or {}
     rows = list(HubMembership.objects.filter(hub=hub).order_by("pk"))
     data = {
         "name": hub.name,
@@ -300,11 +300,19 @@ def test_removing_a_member_from_the_hub_page_inline_ends_her_work_there(client, 
         data |= {
             f"memberships-{i}-id": row.pk,
             f"memberships-{i}-hub": hub.pk,
-            f"memberships-{i}-user": row.user_id,
+            f"memberships-{i}-user": change.get(row.user, row.user).pk,
             f"memberships-{i}-role": row.role,
         }
-        if row.user == mia:
+        if row.user == delete:
             data[f"memberships-{i}-DELETE"] = "on"
+    return data
+
+
+def test_removing_a_member_from_the_hub_page_inline_ends_her_work_there(client, scripts, superuser):
+    window, group, mia, max_ = scripts
+    hub = window.course.cohort.hub
+    group.facilitators.add(mia)
+    data = hub_page_data(hub, delete=mia)
     client.force_login(superuser)
     response = client.post(reverse("admin:programmes_hub_change", args=[hub.pk]), data)
     assert response.status_code == 302, response.context["errors"] if response.context else response
@@ -391,23 +399,7 @@ def test_changing_who_holds_a_membership_on_the_hub_page_ends_the_first_persons_
     hub = window.course.cohort.hub
     group.facilitators.add(mia)
     newcomer = UserFactory()
-    rows = list(HubMembership.objects.filter(hub=hub).order_by("pk"))
-    data = {
-        "name": hub.name,
-        "lead_provider": hub.lead_provider_id,
-        "contact_email": hub.contact_email,
-        "memberships-TOTAL_FORMS": len(rows),
-        "memberships-INITIAL_FORMS": len(rows),
-        "memberships-MIN_NUM_FORMS": 0,
-        "memberships-MAX_NUM_FORMS": 1000,
-    }
-    for i, row in enumerate(rows):
-        data |= {
-            f"memberships-{i}-id": row.pk,
-            f"memberships-{i}-hub": hub.pk,
-            f"memberships-{i}-user": newcomer.pk if row.user == mia else row.user_id,
-            f"memberships-{i}-role": row.role,
-        }
+    data = hub_page_data(hub, change={mia: newcomer})
     client.force_login(superuser)
     assert client.post(reverse("admin:programmes_hub_change", args=[hub.pk]), data).status_code == 302
     assert not HubMembership.objects.filter(user=mia).exists()
