@@ -166,6 +166,30 @@ class HubStaffFactory(UserFactory):
             hub_membership_add(hub=extracted, user=self, role=role)
 
 
+def northfield_schools() -> tuple:
+    """Two open Kent schools from GIAS that workplace searches find: Northfield Academy (URN
+    137001, an academy) and Northfield Primary School (URN 137002, community)."""
+    from funding.models import Institution
+
+    academy = Institution.objects.create(
+        urn=137001,
+        name="Northfield Academy",
+        establishment_type_code=28,
+        la_code="886",
+        postcode="ME14 2LR",
+        status="Open",
+    )
+    primary = Institution.objects.create(
+        urn=137002,
+        name="Northfield Primary School",
+        establishment_type_code=1,
+        la_code="886",
+        postcode="ME14 2LS",
+        status="Open",
+    )
+    return academy, primary
+
+
 def complete_answers(course, **overrides) -> dict:
     """Answers of a finished application form for a teacher at a state school."""
     return {

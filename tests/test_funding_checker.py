@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from funding.checker import next_step
 from funding.models import EligibilityListEntry, FundingRound, Institution
+from tests.factories import northfield_schools
 
 pytestmark = pytest.mark.django_db
 
@@ -12,22 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def schools():
     round_2025 = FundingRound.objects.get(code="2025")
-    northfield = Institution.objects.create(
-        urn=137001,
-        name="Northfield Academy",
-        establishment_type_code=28,
-        la_code="886",
-        postcode="ME14 2LR",
-        status="Open",
-    )
-    Institution.objects.create(
-        urn=137002,
-        name="Northfield Primary School",
-        establishment_type_code=1,
-        la_code="886",
-        postcode="ME14 2LS",
-        status="Open",
-    )
+    northfield, _ = northfield_schools()
     Institution.objects.create(
         urn=131214,
         name="École Jeannine Manuel",

@@ -34,7 +34,7 @@ from applications.services import application_accept, application_submit, endors
 from assessment.models import Submission
 from assessment.services import entry_for, markers_assign, submission_create, window_create
 from funding import checker
-from funding.models import Institution, IttProvider
+from funding.models import IttProvider
 from programmes.checkins import checkin_log
 from programmes.models import EngagementTally, Programme
 from programmes.services import calendar_feed_rotate
@@ -47,6 +47,7 @@ from tests.factories import (
     HubMembershipFactory,
     UserFactory,
     complete_answers,
+    northfield_schools,
 )
 
 pytestmark = pytest.mark.django_db
@@ -274,22 +275,7 @@ def world(django_capture_on_commit_callbacks, settings, tmp_path) -> Iterator[Wo
 
 
 def _world(capture) -> World:
-    Institution.objects.create(
-        urn=137001,
-        name="Northfield Academy",
-        establishment_type_code=28,
-        la_code="886",
-        postcode="ME14 2LR",
-        status="Open",
-    )
-    Institution.objects.create(
-        urn=137002,
-        name="Northfield Primary School",
-        establishment_type_code=1,
-        la_code="886",
-        postcode="ME14 2LS",
-        status="Open",
-    )
+    northfield_schools()
     itt = IttProvider.objects.create(name="Kent Teacher Training", approved=True)
     alice = UserFactory(email="alice@school.example", full_name="Alice Adeyemi")
     hana = UserFactory(email="hana@school.example", full_name="Hana Hughes")
