@@ -236,6 +236,31 @@ class Participant(models.Model):
         return f"{self.user} on {self.course}"
 
 
+class FreedPlace(models.Model):
+    """A place on a course freed by a withdrawal. Recorded in the withdrawal's own transaction, so
+    that the waiting list is offered it even when the process dies right after the commit: it stays
+    unsettled until the offer job (or the periodic sweep) has dealt with it."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="freed_places")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    freed_at = models.DateTimeField()
+    settled_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["freed_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["course"], condition=Q(settled_at__isnull=True), name="freedplace_unsettled"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Place freed on {self.course} at {self.freed_at:%d %B %Y %H:%M}"
+
+
 class Activity(models.Model):
     """Something a participant attends or completes: a session (with a start) or a task (due)."""
 
