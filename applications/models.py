@@ -74,6 +74,9 @@ class Application(models.Model):
         related_name="applications",
     )
     waitlist_position = models.PositiveIntegerField(null=True, blank=True)
+    # Set when accepted (applications/funded_places.py): yes only when eligible for funding;
+    # no for a place the school or the participant pays for, which uses none of the funded places.
+    funded_place = models.BooleanField(null=True, blank=True)
     decision_reason = models.TextField(blank=True, help_text="Why the application was rejected or withdrawn.")
     participant = models.OneToOneField(
         "programmes.Participant", on_delete=models.PROTECT, null=True, blank=True, related_name="application"
@@ -118,6 +121,28 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_from_status_display()} to {self.get_to_status_display()}"
+
+
+class FundedPlaceChange(models.Model):
+    """Every setting of an application's funded place: at acceptance, and each staff change later
+    (with the reason), who and when."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="funded_place_changes"
+    )
+    funded_place_before = models.BooleanField(null=True, blank=True)
+    funded_place = models.BooleanField()
+    reason = models.TextField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Funded place of {self.application}: {'yes' if self.funded_place else 'no'}"
 
 
 class Endorsement(models.Model):

@@ -11,6 +11,7 @@ import dataclasses
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .rounds import DEFAULT_ROUNDS, RoundRules
@@ -278,22 +279,81 @@ class FundingDecision(models.Model):
 
 
 class FundingReview(models.Model):
-    """A case in the manual review queue (decisions ``subject_to_review``)."""
+    """A case in the manual review queue (decisions ``subject_to_review``), worked as DfE does:
+    needs review -> awaiting information -> decision made, or re-register (the applicant must
+    register again, e.g. with the right workplace). Each step and note is a FundingReviewUpdate."""
 
     class Status(models.TextChoices):
         NEEDS_REVIEW = "needs_review", "Needs review"
         AWAITING_INFORMATION = "awaiting_information", "Awaiting information"
+        REREGISTER = "reregister", "Re-register"
         DECISION_MADE = "decision_made", "Decision made"
+
+    OPEN_STATUSES = (Status.NEEDS_REVIEW, Status.AWAITING_INFORMATION)
 
     decision = models.OneToOneField(FundingDecision, on_delete=models.CASCADE, related_name="review")
     status = models.CharField(max_length=25, choices=Status.choices, default=Status.NEEDS_REVIEW)
     notes = models.TextField(blank=True)
+    opened_at = models.DateTimeField("in the queue since", default=timezone.now)
+    status_changed_at = models.DateTimeField("status set at", null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="status set by",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["status", "updated_at"]
+        ordering = ["opened_at", "pk"]
 
     def __str__(self) -> str:
         return f"Review of {self.decision}"
+
+
+class FundingReviewUpdate(models.Model):
+    """One step of a review: a status set and/or a note, who and when."""
+
+    review = models.ForeignKey(FundingReview, on_delete=models.CASCADE, related_name="updates")
+    from_status = models.CharField(max_length=25, choices=FundingReview.Status.choices, blank=True)
+    to_status = models.CharField(max_length=25, choices=FundingReview.Status.choices, blank=True)
+    note = models.TextField(blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Update of {self.review}"
+
+
+class EligibilityListChange(models.Model):
+    """One replacement of a round's eligibility list: what it added and removed, who and when."""
+
+    funding_round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, related_name="list_changes")
+    kind = models.CharField("list", max_length=30)
+    import_run = models.ForeignKey(
+        ImportRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="list_changes"
+    )
+    replaced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    replaced_at = models.DateTimeField()
+    entries_before = models.PositiveIntegerField()
+    entries_after = models.PositiveIntegerField()
+    added = models.JSONField(default=list, blank=True, help_text="Identifiers added, sorted.")
+    removed = models.JSONField(default=list, blank=True, help_text="Identifiers removed, sorted.")
+
+    class Meta:
+        ordering = ["-replaced_at", "-pk"]
+        verbose_name = "eligibility list replacement"
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.funding_round.code}) replaced {self.replaced_at:%d %b %Y %H:%M}"
