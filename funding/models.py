@@ -127,6 +127,7 @@ class EligibilityListEntry(models.Model):
         DISADVANTAGED_EARLY_YEARS = "disadvantaged_early_years", "Disadvantaged early years settings"
         CHILDMINDER = "childminder", "Childminders"
         RISE = "rise", "RISE schools"
+        LA_DISADVANTAGED_NURSERY = "la_disadvantaged_nursery", "Local authority nurseries"
 
     funding_round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, related_name="list_entries")
     kind = models.CharField(max_length=30, choices=Kind.choices)
