@@ -1,0 +1,46 @@
+"""Personal data of assessment (privacy/registry.py)."""
+
+from django.db.models import Q
+
+from privacy.registry import ERASE_DELETE, register
+
+from . import models as m
+
+register(
+    m.AssessmentWindow,
+    "Assessment windows",
+    not_personal={
+        "case_study_file": "The case study set for the course, not a person's work.",
+        "case_study_text": "The case study set for the course, not a person's work.",
+    },
+)
+register(
+    m.Entry,
+    "Assessment entries",
+    subject=lambda user: Q(participant__user=user),
+    fields=("access_reason", "extension_reason"),
+    actors=("access_granted_by",),
+    keep="Entries stay (access, extension dates) without the reasons given.",
+)
+register(
+    m.Submission,
+    "Assessment responses",
+    subject=lambda user: Q(entry__participant__user=user),
+    fields=("text", "file", "original_name"),
+    erase=ERASE_DELETE,
+)
+register(
+    m.MarkingAssignment,
+    "Marking",
+    subject=lambda user: Q(entry__participant__user=user),
+    fields=("feedback",),
+    actors=("marker",),
+    keep="Marks stay (role, pass or fail, when) without feedback.",
+)
+register(
+    m.Outcome,
+    "Assessment outcomes",
+    subject=lambda user: Q(entry__participant__user=user),
+    fields=("feedback",),
+    keep="The outcome (passed or failed, when) stays: DfE records completions.",
+)
