@@ -7,7 +7,8 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -21,6 +22,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from programmes.admin import HubScopedAdmin, export_as_csv, scoped_filter
 
+from .dfe_lists import FORMATS, ListFormatError, header_of, list_name, resolve_kind
 from .eligibility import ALL_REASONS
 from .import_files import MalformedFile, refuse_if_not_text
 from .imports import (
@@ -32,6 +34,7 @@ from .imports import (
 )
 from .models import (
     EarlyYearsProvider,
+    EligibilityListChange,
     EligibilityListEntry,
     FundingDecision,
     FundingReview,
@@ -102,7 +105,55 @@ class FundingRoundAdmin(SuperuserOnlyAdmin, SimpleHistoryAdmin):
     form = FundingRoundForm
     list_display = ("code", "name")
     search_fields = ("code", "name")
-    readonly_fields = ("rules_in_force",)
+    readonly_fields = ("rules_in_force", "eligibility_lists")
+
+    @admin.display(description="DfE's eligibility lists")
+    def eligibility_lists(self, obj: FundingRound) -> str:
+        """Each of DfE's lists for the round: its size, when it was last replaced and by whom,
+        with links to replace it (one step) and to its history."""
+        if obj.pk is None:
+            return "Shown once the round is saved."
+        sizes = dict(
+            EligibilityListEntry.objects.filter(funding_round=obj)
+            .values_list("kind")
+            .annotate(n=Count("pk"))
+            .values_list("kind", "n")
+        )
+        last: dict[str, EligibilityListChange] = {}
+        for change in EligibilityListChange.objects.filter(funding_round=obj).select_related("replaced_by"):
+            last.setdefault(change.kind, change)
+        replace = reverse("admin:funding_importrun_add")
+        history = reverse("admin:funding_eligibilitylistchange_changelist")
+        rows = []
+        for f in FORMATS:
+            change = last.get(f.kind)
+            when = (
+                format_html(
+                    "last replaced {} by {}",
+                    date_format(timezone.localtime(change.replaced_at), "j M Y, H:i"),
+                    change.replaced_by or "a command",
+                )
+                if change
+                else "not replaced in the portal"
+            )
+            rows.append(
+                (
+                    f.name,
+                    format_html(
+                        '{} settings; {}. <a href="{}?kind=eligibility_list&amp;funding_round={}&amp;list_kind={}">'
+                        'Replace the list</a> · <a href="{}?funding_round__id__exact={}&amp;kind={}">Its history</a>',
+                        f"{sizes.get(f.kind, 0):,}",
+                        when,
+                        replace,
+                        obj.pk,
+                        f.kind,
+                        history,
+                        obj.pk,
+                        f.kind,
+                    ),
+                )
+            )
+        return summary_list(rows)
 
     @admin.display(description="Rules in force")
     def rules_in_force(self, obj: FundingRound) -> str:
@@ -156,7 +207,15 @@ class ImportRunForm(forms.ModelForm):
         model = ImportRun
         fields = ("kind", "file", "funding_round", "list_kind")
         help_texts = {
-            "file": "A CSV file: GIAS 'edubasealldata', or an eligibility list with a URN, UKPRN or Ofsted URN column.",
+            "file": (
+                "A CSV file: GIAS 'edubasealldata', or one of DfE's eligibility list files as published "
+                "(UTF-8 or ISO-8859-1). The list replaces the round's list of that kind in one step."
+            ),
+            "list_kind": (
+                "Read from the header of DfE's files ("
+                + "; ".join(f"{f.name}: \u201c{f.columns[0]}\u201d" for f in FORMATS)
+                + "). Choose it only for a file with a plain URN, UKPRN or Ofsted URN column."
+            ),
         }
 
     def clean_file(self):
@@ -172,13 +231,104 @@ class ImportRunForm(forms.ModelForm):
         return upload
 
     def clean(self):
+        """Which list a file is comes from its header: a DfE file for another list than the one
+        chosen is refused here, next to the list's field, before anything is queued."""
         data = super().clean()
         if data.get("kind") == ImportRun.Kind.ELIGIBILITY_LIST:
             if not data.get("funding_round"):
                 self.add_error("funding_round", "Choose the funding round this list is for.")
-            if not data.get("list_kind"):
+            upload = data.get("file")
+            if upload:
+                header = header_of(upload.read(64 * 1024))
+                upload.seek(0)
+                try:
+                    data["list_kind"], _ = resolve_kind(header, data.get("list_kind") or "")
+                except ListFormatError as exc:
+                    self.add_error("list_kind", str(exc))
+            elif not data.get("list_kind"):
                 self.add_error("list_kind", "Choose which list this is.")
         return data
+
+
+@admin.register(EligibilityListChange)
+class EligibilityListChangeAdmin(SuperuserOnlyAdmin):
+    """The history of each list: every replacement with the settings it added and removed."""
+
+    list_display = (
+        "replaced_at",
+        "list_name",
+        "funding_round",
+        "replaced_by",
+        "added_count",
+        "removed_count",
+    )
+    list_select_related = ("funding_round", "replaced_by")
+    list_filter = ("funding_round", "kind")
+    search_fields = ("=added", "=removed")
+    fields = (
+        "funding_round",
+        "list_name",
+        "replaced_at",
+        "replaced_by",
+        "import_run",
+        "entries",
+        "added_settings",
+        "removed_settings",
+    )
+    readonly_fields = fields
+    SHOWN = 500
+
+    def get_search_results(self, request, queryset, search_term):
+        """A URN, UKPRN or Ofsted URN: the replacements that added or removed it."""
+        term = search_term.strip().upper()
+        if not term:
+            return queryset, False
+        if connection.vendor == "postgresql":
+            return queryset.filter(Q(added__contains=[term]) | Q(removed__contains=[term])), False
+        pks = [c.pk for c in queryset.only("added", "removed") if term in c.added or term in c.removed]
+        return queryset.filter(pk__in=pks), False
+
+    def has_add_permission(self, request):
+        return False  # made by imports only
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="List", ordering="kind")
+    def list_name(self, obj: EligibilityListChange) -> str:
+        return list_name(obj.kind)
+
+    @admin.display(description="Added")
+    def added_count(self, obj: EligibilityListChange) -> int:
+        return len(obj.added)
+
+    @admin.display(description="Removed")
+    def removed_count(self, obj: EligibilityListChange) -> int:
+        return len(obj.removed)
+
+    @admin.display(description="Settings on the list")
+    def entries(self, obj: EligibilityListChange) -> str:
+        return f"{obj.entries_before:,} before, {obj.entries_after:,} after"
+
+    def _settings(self, identifiers: list[str]) -> str:
+        if not identifiers:
+            return "None"
+        shown = identifiers[: self.SHOWN]
+        names = identifier_names(shown)
+        items = format_html_join(
+            "", "<li>{}{}</li>", ((i, f" – {names[i]}" if i in names else "") for i in shown)
+        )
+        more = len(identifiers) - len(shown)
+        tail = format_html("<p>and {} more.</p>", f"{more:,}") if more > 0 else ""
+        return format_html('<ul class="npq-list-changes">{}</ul>{}', items, tail)
+
+    @admin.display(description="Added to the list")
+    def added_settings(self, obj: EligibilityListChange) -> str:
+        return self._settings(obj.added)
+
+    @admin.display(description="Removed from the list")
+    def removed_settings(self, obj: EligibilityListChange) -> str:
+        return self._settings(obj.removed)
 
 
 @admin.register(ImportRun)
@@ -197,6 +347,7 @@ class ImportRunAdmin(SuperuserOnlyAdmin):
         "removed",
         "message",
         "list_changes",
+        "list_history",
         "problem_lines",
         "started_by",
         "rerun_of",
@@ -252,6 +403,16 @@ class ImportRunAdmin(SuperuserOnlyAdmin):
             url = reverse("admin:funding_importrun_confirm", args=[obj.pk])
             return format_html('{} <a href="{}">Check the changes and confirm</a>', text, url)
         return text
+
+    @admin.display(description="Recorded in the list's history")
+    def list_history(self, obj: ImportRun) -> str:
+        change = obj.list_changes.first()
+        if change is None:
+            return "–"
+        url = reverse("admin:funding_eligibilitylistchange_change", args=[change.pk])
+        return format_html(
+            '<a href="{}">{} added, {} removed</a>', url, f"{len(change.added):,}", f"{len(change.removed):,}"
+        )
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -29,8 +29,16 @@ from django.db.models.fields.files import FieldFile
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from .import_files import CsvFile, MalformedFile, Source, check_file, decode, source_of
-from .models import EarlyYearsProvider, EligibilityListEntry, FundingRound, ImportRun, Institution
+from .dfe_lists import ListFormatError, identifier_of, resolve_kind
+from .import_files import NOTHING_LOADED, CsvFile, MalformedFile, Source, check_file, decode, source_of
+from .models import (
+    EarlyYearsProvider,
+    EligibilityListChange,
+    EligibilityListEntry,
+    FundingRound,
+    ImportRun,
+    Institution,
+)
 
 __all__ = ["MalformedFile", "decode", "import_eligibility_list", "import_gias", "import_run_execute"]
 
@@ -90,6 +98,7 @@ class Outcome:
     skipped: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)  # the first PROBLEMS_KEPT
     changes: dict = field(default_factory=dict)
+    kind: str = ""  # the eligibility list loaded (its file's header may have said which)
 
     def skip(self, line: int, message: str) -> None:
         self.skipped += 1
@@ -289,21 +298,43 @@ def parse_identifier(value: str) -> str:
     raise BadRow(f"{value!r} is not a URN, UKPRN or Ofsted URN (like EY123456)")
 
 
-def _list_identifiers(source: Source, encoding: str, outcome: Outcome, progress: _Progress) -> set[str]:
+def _list_identifiers(
+    source: Source, encoding: str, outcome: Outcome, progress: _Progress, chosen_kind: str
+) -> set[str]:
+    """The file's settings. A DfE list file is recognised by its header (funding/dfe_lists.py);
+    the list loaded is set on ``outcome.kind``."""
     wanted: set[str] = set()
     with source() as handle:
         csv_file = CsvFile(handle, encoding)
-        column = csv_file.column(*IDENTIFIER_COLUMNS)
-        if column is None:
-            raise MalformedFile(
-                "The file needs a column named URN, UKPRN or Ofsted URN identifying each setting. Nothing was loaded."
-            )
-        for line, row in csv_file.rows([column]):
+        try:
+            outcome.kind, list_format = resolve_kind(csv_file.header, chosen_kind)
+        except ListFormatError as exc:
+            raise MalformedFile(f"{exc} {NOTHING_LOADED}") from None
+        if list_format is not None:
+            # The header's own spelling of DfE's columns (an early years file may lack "Ofsted URN").
+            spelled = {csv_file.column(name): name for name in list_format.columns if csv_file.column(name)}
+
+            def read(row: dict[str, str]) -> str:
+                return identifier_of({spelled[column]: value for column, value in row.items()}, list_format)
+
+            columns = list(spelled)
+        else:
+            column = csv_file.column(*IDENTIFIER_COLUMNS)
+            if column is None:
+                raise MalformedFile(
+                    "The file needs a column named URN, UKPRN or Ofsted URN identifying each setting. Nothing was loaded."
+                )
+
+            def read(row: dict[str, str]) -> str:
+                return parse_identifier(row[column])
+
+            columns = [column]
+        for line, row in csv_file.rows(columns):
             outcome.rows_total += 1
             progress(outcome.rows_total)
             try:
-                identifier = parse_identifier(row[column])
-            except BadRow as exc:
+                identifier = read(row)
+            except ValueError as exc:  # BadRow, or a DfE list's identifier in the wrong form
                 outcome.skip(line, str(exc))
                 continue
             if identifier in wanted:
@@ -366,12 +397,16 @@ def import_eligibility_list(
     data: Data,
     *,
     funding_round: FundingRound,
-    kind: str,
+    kind: str = "",
     run: ImportRun | None = None,
     confirmed: bool = False,
     confirmed_for: str = "",
+    by=None,
 ) -> Outcome:
-    """Make the stored list ``kind`` of ``funding_round`` exactly the file's settings.
+    """Make the stored list of ``funding_round`` exactly the file's settings, in one transaction,
+    recording what it added and removed (EligibilityListChange). The list is the one the file's
+    header shows (one of DfE's six), which must be ``kind`` when that is given; a file of another
+    shape loads into ``kind``.
 
     A file that would leave fewer than half of the list's entries raises ListShrinks unless
     ``confirmed`` (for the list whose digest is ``confirmed_for``, when given: a list changed
@@ -380,7 +415,8 @@ def import_eligibility_list(
     source = source_of(data)
     encoding = check_file(source)
     outcome, progress = Outcome(), _Progress(run)
-    wanted = _list_identifiers(source, encoding, outcome, progress)
+    wanted = _list_identifiers(source, encoding, outcome, progress, kind)
+    kind = outcome.kind
     progress(outcome.rows_total, force=True, rows_total=outcome.rows_total)
     with transaction.atomic():
         # Two imports of lists of one round take turns: each compares with the list it replaces.
@@ -401,10 +437,22 @@ def import_eligibility_list(
             ],
             batch_size=BATCH_SIZE,
         )
-        removed = current - wanted
+        removed = sorted(current - wanted)
         for start in range(0, len(removed), BATCH_SIZE):
-            part = sorted(removed)[start : start + BATCH_SIZE]
+            part = removed[start : start + BATCH_SIZE]
             outcome.removed += entries.filter(identifier__in=part).delete()[0]
+        if changes["added"] or changes["removed"]:
+            EligibilityListChange.objects.create(
+                funding_round=funding_round,
+                kind=kind,
+                import_run=run,
+                replaced_by=by or (run and (run.confirmed_by or run.started_by)),
+                replaced_at=timezone.now(),
+                entries_before=len(current),
+                entries_after=len(wanted),
+                added=sorted(wanted - current),
+                removed=removed,
+            )
     outcome.created = changes["added"]
     outcome.unchanged = changes["unchanged"]
     return outcome

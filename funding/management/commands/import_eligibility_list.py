@@ -1,6 +1,8 @@
-"""python manage.py import_eligibility_list FILE --round 2025 --kind pp50_school [--confirm] [--queue]
+"""python manage.py import_eligibility_list FILE --round 2025 [--kind pp50_school] [--confirm] [--queue]
 
-Replaces one of a round's eligibility lists with the file's settings, all or nothing. A file
+Replaces one of a round's eligibility lists with the file's settings, all or nothing. DfE's six
+list files say which list they are in their header (funding/dfe_lists.py), so --kind is needed
+only for a file of another shape; given for a DfE file, it must be that file's list. A file
 that would leave fewer than half of the list's entries changes nothing: the command shows the
 changes and exits 1; run it again with --confirm to replace the list anyway.
 """
@@ -12,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from funding.dfe_lists import ListFormatError, header_of, list_name, resolve_kind
 from funding.imports import import_run_execute
 from funding.models import EligibilityListEntry, FundingRound, ImportRun
 from funding.tasks import run_import
@@ -25,7 +28,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--round", required=True, dest="round_code", help="The funding round's code, e.g. 2025."
         )
-        parser.add_argument("--kind", required=True, choices=EligibilityListEntry.Kind.values)
+        parser.add_argument(
+            "--kind",
+            default="",
+            choices=EligibilityListEntry.Kind.values,
+            help="Which list: read from the header of DfE's files; needed for a file of another shape.",
+        )
         parser.add_argument(
             "--confirm",
             action="store_true",
@@ -41,11 +49,16 @@ class Command(BaseCommand):
         if funding_round is None:
             raise CommandError(f"There is no funding round {options['round_code']!r}.")
         with path.open("rb") as handle:
+            try:
+                list_kind, _ = resolve_kind(header_of(handle.read(64 * 1024)), options["kind"])
+            except ListFormatError as exc:
+                raise CommandError(f"{exc} Nothing was loaded.") from None
+            handle.seek(0)
             run = ImportRun.objects.create(
                 kind=ImportRun.Kind.ELIGIBILITY_LIST,
                 file=File(handle, name=path.name),
                 funding_round=funding_round,
-                list_kind=options["kind"],
+                list_kind=list_kind,
             )
         if options["confirm"]:
             # Confirmed for whatever the list is when the run replaces it.
@@ -67,4 +80,6 @@ class Command(BaseCommand):
                 f"and add {changes['added']} (such as {', '.join(changes['added_sample'][:5]) or 'none'})."
             )
             raise CommandError(f"{run.message} Run the command again with --confirm to replace the list.")
-        self.stdout.write(self.style.SUCCESS(run.message))
+        self.stdout.write(
+            self.style.SUCCESS(f"{list_name(run.list_kind)} ({funding_round.code}): {run.message}")
+        )
