@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -26,6 +27,7 @@ from .services import (
     ASK_AGAIN_STATUSES,
     TRANSITIONS,
     ApplicationError,
+    accept_needs_out_of_turn_reason,
     application_accept,
     application_reject,
     application_waitlist,
@@ -172,6 +174,14 @@ class AcceptForm(forms.Form):
         queryset=Group.objects.none(),
         required=False,
         help_text="Leave empty to use the first group with a free place.",
+    )
+    out_of_turn_reason = forms.CharField(
+        label="Reason for accepting out of turn",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="People are on the waiting list ahead of this application, and free places are "
+        "held for them in turn. Say why this application should be accepted first.",
     )
 
 
@@ -350,7 +360,10 @@ class ApplicationAdmin(HubScopedAdmin):
 
     def _run(self, request, queryset, service, done: str, *, skip_unchecked: bool = False) -> None:
         succeeded = 0
-        for application in queryset.order_by("submitted_at", "pk"):
+        # The waiting list in its order first (the first in line is the one a place is held for).
+        for application in queryset.order_by(
+            F("waitlist_position").asc(nulls_last=True), "submitted_at", "pk"
+        ):
             check = application_check(application) if skip_unchecked else None
             if check is not None and check.needs_checking:
                 messages.error(
@@ -424,9 +437,16 @@ class ApplicationAdmin(HubScopedAdmin):
         form.fields["group"].queryset = visible_to(
             Group.objects.filter(course_id=application.course_id), request.user
         )
+        if accept_needs_out_of_turn_reason(application) is None:
+            del form.fields["out_of_turn_reason"]
         if request.method == "POST" and form.is_valid():
             try:
-                application_accept(application=application, by=request.user, group=form.cleaned_data["group"])
+                application_accept(
+                    application=application,
+                    by=request.user,
+                    group=form.cleaned_data["group"],
+                    out_of_turn_reason=form.cleaned_data.get("out_of_turn_reason", ""),
+                )
             except ApplicationError as exc:
                 form.add_error(None, str(exc))
             else:

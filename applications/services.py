@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from funding.services import funding_decision_assess
-from programmes.models import Cohort, Course, Group, Participant
+from programmes.models import Cohort, Course, FreedPlace, Group, Participant
 from programmes.services import EnrolmentError, participant_enrol
 
 from . import emails
@@ -415,25 +415,95 @@ def _free_group(course: Course) -> Group | None:
     return Group.objects.filter(course=course, enrolled__lt=F("capacity")).order_by("name").first()
 
 
+def _lock_course(course_id: int) -> Course:
+    # FOR NO KEY UPDATE: a mutex for the course's places that still lets rows referring to the
+    # course be written meanwhile (a withdrawal's FreedPlace takes a key-share lock on it).
+    return (
+        Course.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("programme", "cohort")
+        .get(pk=course_id)
+    )
+
+
+def _lock_applicant(application: Application) -> Application:
+    """Lock every application of the applicant in id order (accepting closes their others), then
+    return this one locked. The one lock order everywhere: course, then applications by id, then
+    groups by id; so accepts, offers, waiting-list moves and withdrawals never deadlock."""
+    list(
+        Application.objects.select_for_update(of=("self",))
+        .filter(user_id=application.user_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return _locked(application)
+
+
+def places_taken(course: Course) -> int:
+    """Places are held by accepted applicants who are still on the course."""
+    return Application.objects.filter(
+        course=course, status=S.ACCEPTED, participant__status__in=Participant.LIVE_STATUSES
+    ).count()
+
+
+def first_in_line(course: Course) -> Application | None:
+    return (
+        Application.objects.filter(course=course, status=S.WAITLISTED)
+        .order_by("waitlist_position", "pk")
+        .first()
+    )
+
+
+def accept_needs_out_of_turn_reason(application: Application) -> Application | None:
+    """The first in line, when someone else is waiting ahead of ``application`` (decisions.md,
+    30: while anyone waits, a free place is held for the first in line)."""
+    first = first_in_line(application.course)
+    return first if first is not None and first.pk != application.pk else None
+
+
 @transaction.atomic
-def application_accept(*, application: Application, by: User, group: Group | None = None) -> Application:
-    """Accept onto the course: within its funded places (row lock on the course), into a group."""
-    application = _locked(application)
+def application_accept(
+    *,
+    application: Application,
+    by: User | None,
+    group: Group | None = None,
+    out_of_turn_reason: str = "",
+) -> Application:
+    """Accept onto the course: within its funded places, into a group with a free place.
+
+    While people are on the course's waiting list, a free place is held for the first in line:
+    anyone else is accepted only with a reason for going out of turn (recorded in the history).
+    When the course has groups and every one is full, the accept is refused: nobody is ever
+    accepted silently without a group. A course with no groups yet accepts people, who are
+    listed as needing a group."""
+    course = _lock_course(application.course_id)
+    application = _lock_applicant(application)
     if S.ACCEPTED not in TRANSITIONS[application.status]:
         raise ApplicationError(
             "Only an endorsed or waitlisted application can be accepted. "
             f"This one {status_phrase(application.status)}."
         )
-    course = Course.objects.select_for_update().get(pk=application.course_id)
-    # Places are held by accepted applicants who are still on the course.
-    accepted = Application.objects.filter(
-        course=course, status=S.ACCEPTED, participant__status__in=Participant.LIVE_STATUSES
-    ).count()
-    if accepted >= course.funded_places:
+    if places_taken(course) >= course.funded_places:
         raise ApplicationError(
             f"{course} is full ({course.funded_places} places). Put the application on the waiting list."
         )
-    group = group or _free_group(course)
+    note = ""
+    ahead = accept_needs_out_of_turn_reason(application)
+    if ahead is not None:
+        reason = out_of_turn_reason.strip()
+        if not reason:
+            waiting = Application.objects.filter(course=course, status=S.WAITLISTED).count()
+            raise ApplicationError(
+                f"{waiting} {'person is' if waiting == 1 else 'people are'} on the waiting list for "
+                f"{course}, and free places are held for them in turn: NPQ-{ahead.pk:06d} is first. "
+                "Accept them first, or give your reason for accepting this application out of turn."
+            )
+        note = f"Accepted out of turn, ahead of NPQ-{ahead.pk:06d}: {reason}"
+    if group is None:
+        group = _free_group(course)
+        if group is None and Group.objects.filter(course=course).exists():
+            raise ApplicationError(
+                f"Every group of {course} is full. Add places to a group or add a group, then accept."
+            )
     try:
         participant = participant_enrol(
             user=application.user,
@@ -448,7 +518,7 @@ def application_accept(*, application: Application, by: User, group: Group | Non
         raise ApplicationError(str(exc)) from exc
     application.participant = participant
     application.waitlist_position = None
-    transition(application, S.ACCEPTED, by=by)
+    transition(application, S.ACCEPTED, by=by, note=note)
     _reject_other_applications(application, by)
     transaction.on_commit(lambda: emails.application_decided(application))
     return application
@@ -479,10 +549,10 @@ def _reject_other_applications(application: Application, by: User) -> None:
 
 @transaction.atomic
 def application_waitlist(*, application: Application, by: User) -> Application:
+    _lock_course(application.course_id)  # positions are handed out in turn (course first: lock order)
     application = _locked(application)
     if S.WAITLISTED not in TRANSITIONS[application.status]:
         raise ApplicationError("Only an endorsed application can go on the waiting list.")
-    Course.objects.select_for_update().get(pk=application.course_id)  # positions are handed out in turn
     last = Application.objects.filter(course_id=application.course_id, status=S.WAITLISTED).aggregate(
         m=Max("waitlist_position")
     )["m"]
@@ -504,19 +574,54 @@ def application_reject(*, application: Application, by: User, reason: str) -> Ap
     return application
 
 
-@transaction.atomic
-def waitlist_offer_next(*, course: Course, by: User | None = None) -> Application | None:
-    """When a place frees, accept the first on the course's waiting list (if there is room)."""
-    course = Course.objects.select_for_update().get(pk=course.pk)
-    first = (
-        Application.objects.filter(course=course, status=S.WAITLISTED).order_by("waitlist_position").first()
+def waitlist_offer_places(*, course_id: int) -> list[Application]:
+    """Give the course's free places to its waiting list, first in line first, and settle the
+    places freed by withdrawals. Run by a retried job after each withdrawal and by the periodic
+    sweep; safe to run twice or at once (the course lock serialises runs)."""
+    offered: list[Application] = []
+    with transaction.atomic():
+        course = _lock_course(course_id)
+        blocked = ""
+        while (first := first_in_line(course)) is not None and places_taken(course) < course.funded_places:
+            try:
+                offered.append(application_accept(application=first, by=None))
+            except ApplicationError as exc:  # e.g. every group is full: staff must make room
+                blocked = str(exc)
+                break
+        _settle_freed_places(course, offered, blocked)
+    return offered
+
+
+def _settle_freed_places(course: Course, offered: list[Application], blocked: str) -> None:
+    now = timezone.now()
+    unsettled = list(
+        FreedPlace.objects.select_for_update()
+        .filter(course=course, settled_at__isnull=True)
+        .order_by("freed_at", "pk")
     )
-    if first is None:
-        return None
-    try:
-        return application_accept(application=first, by=by)
-    except ApplicationError:
-        return None
+    for freed, application in zip(unsettled, offered, strict=False):
+        freed.settled_at, freed.outcome = now, f"Offered to NPQ-{application.pk:06d}, first in line."
+        freed.save(update_fields=["settled_at", "outcome"])
+    for freed in unsettled[len(offered) :]:
+        if blocked:  # stays open: the sweep offers it once staff make room
+            freed.outcome = f"Not offered yet: {blocked}"
+        else:
+            freed.settled_at = now
+            freed.outcome = (
+                "Nobody was waiting."
+                if first_in_line(course) is None
+                else "Not offered: the course has no free funded place."
+            )
+        freed.save(update_fields=["settled_at", "outcome"])
+
+
+def waiting_lists_offer(today=None) -> int:
+    """The periodic sweep: every course with a place freed and not yet settled, or with people
+    waiting, gets its free places offered. Returns how many were offered a place."""
+    course_ids = set(
+        FreedPlace.objects.filter(settled_at__isnull=True).values_list("course_id", flat=True).distinct()
+    ) | set(Application.objects.filter(status=S.WAITLISTED).values_list("course_id", flat=True).distinct())
+    return sum(len(waitlist_offer_places(course_id=course_id)) for course_id in sorted(course_ids))
 
 
 # --- Change of employer -------------------------------------------------------------------------

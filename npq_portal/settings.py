@@ -335,6 +335,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
     },
+    # A freed place is offered by a job queued after the withdrawal; this sweep catches any whose
+    # job never ran (decisions.md, 30).
+    "offer-waiting-lists": {
+        "task": "applications.tasks.offer_waiting_lists",
+        "schedule": crontab(minute="*/5"),
+    },
     "fail-stale-imports": {
         "task": "funding.tasks.fail_stale_imports",
         "schedule": crontab(minute="*/5"),

@@ -30,6 +30,7 @@ from .models import (
     Attendance,
     Cohort,
     Course,
+    FreedPlace,
     Group,
     Hub,
     HubMembership,
@@ -485,6 +486,34 @@ class ParticipantAddForm(forms.ModelForm):
         return data
 
 
+class StillToOfferFilter(admin.SimpleListFilter):
+    title = "offer"
+    parameter_name = "offer"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Still to offer"), ("settled", "Settled")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("open", "settled"):
+            return queryset.filter(settled_at__isnull=self.value() == "open")
+        return queryset
+
+
+class NeedsGroupFilter(admin.SimpleListFilter):
+    """Participants accepted onto a course that had no group yet: staff place them in one."""
+
+    title = "group place"
+    parameter_name = "group_place"
+
+    def lookups(self, request, model_admin):
+        return [("needs", "Needs a group")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "needs":
+            return queryset.filter(group__isnull=True, status__in=Participant.LIVE_STATUSES)
+        return queryset
+
+
 @admin.register(Participant)
 class ParticipantAdmin(HubScopedAdmin, SimpleHistoryAdmin):
     list_display = ("user", "trn", "course", group_name, "status", "status_changed_on")
@@ -493,6 +522,7 @@ class ParticipantAdmin(HubScopedAdmin, SimpleHistoryAdmin):
         ("course__cohort", scoped_filter),
         ("course__programme", scoped_filter),
         ("group", scoped_filter),
+        NeedsGroupFilter,
         "status",
     )
     search_fields = ("user__email", "user__full_name", "trn")
@@ -639,3 +669,27 @@ class HubMembershipAdmin(HubScopedAdmin):
     def delete_queryset(self, request, queryset):
         for membership in queryset:
             membership_end(membership=membership, by=request.user)
+
+
+@admin.register(FreedPlace)
+class FreedPlaceAdmin(HubScopedAdmin):
+    """Places freed by withdrawals and what became of each: offered to the first in line, or why
+    not (still open while, say, every group is full; the sweep offers it once there is room)."""
+
+    list_display = ("course", "freed_at", "still_to_offer", "outcome")
+    list_select_related = ("course__programme", "course__cohort")
+    list_filter = (StillToOfferFilter,)
+    readonly_fields = ("course", "participant", "freed_at", "settled_at", "outcome")
+
+    @admin.display(description="still to offer", boolean=True)
+    def still_to_offer(self, obj: FreedPlace) -> bool:
+        return obj.settled_at is None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

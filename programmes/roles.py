@@ -18,6 +18,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "programmes.activity": ("view", "add", "change", "delete"),
         "programmes.participant": ("view", "add", "change"),
         "programmes.attendance": ("view", "add", "change"),
+        "programmes.freedplace": ("view",),
         "funding.fundinground": ("view",),
         "funding.fundingdecision": ("view", "change"),
         "funding.fundingreview": ("view", "change"),

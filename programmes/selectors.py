@@ -19,6 +19,7 @@ from .models import (
     Attendance,
     Cohort,
     Course,
+    FreedPlace,
     Group,
     Hub,
     HubMembership,
@@ -61,6 +62,7 @@ HUB_PATHS: dict[type[Model], str] = {
     Activity: "course__cohort__hub",
     Attendance: "activity__course__cohort__hub",
     HubMembership: "hub",
+    FreedPlace: "course__cohort__hub",
 }
 
 # What a facilitator sees besides (read only, whatever their roles elsewhere).

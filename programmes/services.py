@@ -21,6 +21,7 @@ from .models import (
     CalendarFeed,
     Cohort,
     Course,
+    FreedPlace,
     Group,
     Hub,
     HubMembership,
@@ -298,8 +299,13 @@ def participant_withdraw(
     if reason not in WITHDRAWAL_REASONS:
         raise EnrolmentError(f"Choose a reason for withdrawal from the list, not {reason!r}.")
     _free_place(participant.group_id)
+    # The freed place is recorded with the withdrawal (same transaction): the offer to the waiting
+    # list runs after commit as a retried job, and the periodic sweep finds any it missed.
+    FreedPlace.objects.create(
+        course_id=participant.course_id, participant=participant, freed_at=timezone.now()
+    )
     course_id = participant.course_id
-    transaction.on_commit(lambda: place_freed.send(sender=Participant, course_id=course_id))
+    transaction.on_commit(lambda: place_freed.send(sender=Participant, course_id=course_id), robust=True)
     return _set_status(participant, Participant.Status.WITHDRAWN, reason, _today(on), by)
 
 
@@ -313,8 +319,13 @@ def participant_move_group(*, participant: Participant, group: Group, by: User |
         raise EnrolmentError(f"{group.name} is not a group of this participant's course.")
     if group.pk == participant.group_id:
         raise EnrolmentError(f"The participant is already in {group.name}.")
-    _take_place(group)
-    _free_place(participant.group_id)
+    # Both group rows are written in id order, as everywhere, so two moves never deadlock.
+    if participant.group_id is not None and participant.group_id < group.pk:
+        _free_place(participant.group_id)
+        _take_place(group)
+    else:
+        _take_place(group)
+        _free_place(participant.group_id)
     participant.group = group
     participant._history_user = by
     participant.save(update_fields=["group"])
