@@ -1,8 +1,9 @@
 """Funding eligibility: a pure function from facts to a decision with one reason code.
 
-The order of checks is DfE's (DOMAIN.md): cohort unfunded -> outside England -> previously
-funded for this NPQ -> EHCO rules -> rules of the workplace kind. The round's rules are data
-(``funding.rounds.RoundRules``). Nothing here touches the database.
+The order of checks is DfE's (docs/domain.md): cohort unfunded -> outside England -> previously
+funded for this NPQ -> the round's own table (EHCO, then the rules of the workplace kind). Every
+round's rules are data (``funding.rounds.RoundRules``) read by the one function ``decide``.
+Nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -10,7 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rounds import ALL_COURSES, DEFAULT_ROUNDS, RoundRules
+from .rounds import (
+    ALL_COURSES,
+    DEFAULT_ROUNDS,
+    LEAD_MENTOR,
+    NEGATABLE,
+    PRIVATE_EARLY_YEARS,
+    SCHOOL_NURSERIES,
+    SCHOOL_SETTINGS,
+    SPECIAL_EMPLOYMENT,
+    RoundRules,
+)
 
 
 class Reason:
@@ -32,6 +43,7 @@ class Reason:
     NOT_NEW_HEADTEACHER_REQUESTING_EHCO = "not_new_headteacher_requesting_ehco"
     EHCO_NO_NPQH = "ehco_no_npqh"
     EHCO_PREVIOUSLY_WITHDRAWN = "ehco_previously_withdrawn"
+    REFERRED_BY_RETURN_TO_TEACHING_ADVISER = "referred_by_return_to_teaching_adviser"
     MARKED_FUNDED_BY_POLICY = "marked_funded_by_policy"
     MARKED_INELIGIBLE_BY_POLICY = "marked_ineligible_by_policy"
 
@@ -60,6 +72,10 @@ EXPLANATIONS: dict[str, str] = {
         "We could not find your workplace in the register of schools and colleges, so your hub "
         "will check whether it is eligible for funding for {course}. You can still apply."
     ),
+    Reason.REFERRED_BY_RETURN_TO_TEACHING_ADVISER: (
+        "As you were referred by a return-to-teaching adviser, your hub will check whether you can "
+        "be funded for {course}. You can still apply."
+    ),
     Reason.UNFUNDED_COHORT: "This cohort has no scholarship funding. Your school or you would pay for the course.",
     Reason.NOT_IN_ENGLAND: "Scholarship funding is only for people working in England.",
     Reason.PREVIOUSLY_FUNDED: (
@@ -71,7 +87,8 @@ EXPLANATIONS: dict[str, str] = {
         "and your workplace is not on them."
     ),
     Reason.EARLY_YEARS_INVALID_NPQ: (
-        "In an early years setting, funding is only for the NPQ in Early Years Leadership."
+        "In your kind of early years setting, scholarship funding is not given for {course}. "
+        "It is given for the NPQ in Early Years Leadership."
     ),
     Reason.NOT_ENTITLED_CHILDMINDER: "Childminders are funded only when they are on DfE's eligibility list.",
     Reason.NOT_LEAD_MENTOR_COURSE: (
@@ -91,28 +108,31 @@ EXPLANATIONS: dict[str, str] = {
     Reason.MARKED_INELIGIBLE_BY_POLICY: "Your hub has decided that you are not eligible for funding for {course}.",
 }
 
-SCHOOL_SETTINGS = ("school", "academy_trust", "16_to_19")
 WORK_SETTINGS = (*SCHOOL_SETTINGS, "early_years", "another_setting", "other")
-KINDS_OF_NURSERY = (
-    "local_authority_maintained_nursery",
-    "preschool_class_as_part_of_school",
-    "private_nursery",
+KINDS_OF_NURSERY = (*SCHOOL_NURSERIES, *PRIVATE_EARLY_YEARS)
+EMPLOYMENT_TYPES = (*SPECIAL_EMPLOYMENT, LEAD_MENTOR, "other")
+LIST_KINDS = (
+    "pp50_school",
+    "pp50_fe",
+    "disadvantaged_early_years",
     "childminder",
-    "another_early_years_setting",
+    "rise",
+    "la_disadvantaged_nursery",
 )
-SCHOOL_NURSERIES = ("local_authority_maintained_nursery", "preschool_class_as_part_of_school")
-EMPLOYMENT_TYPES = (
-    "hospital_school",
-    "young_offender_institution",
-    "local_authority_virtual_school",
-    "local_authority_supply_teacher",
-    "lead_mentor_for_accredited_itt_provider",
-    "other",
-)
-LIST_KINDS = ("pp50_school", "pp50_fe", "disadvantaged_early_years", "childminder", "rise")
-NPQH_STATUSES = ("completed", "in_progress", "none")
+# "will_start": about to start NPQH (counts for EHCO from the 2025-26 round).
+NPQH_STATUSES = ("completed", "in_progress", "will_start", "none")
 PLACE_STATUSES = ("withdrawn", "failed", "passed", "active")
 COHORT_FUNDING = ("full", "capped", "zero")
+# Not funded, but not refused either: the hub reviews these.
+REVIEW_REASONS = {
+    Reason.SUBJECT_TO_REVIEW,
+    Reason.WORKPLACE_NOT_LISTED,
+    Reason.REFERRED_BY_RETURN_TO_TEACHING_ADVISER,
+}
+# The reasons a round's rules may give (the policy ones are staff's, never a rule's).
+RULE_REASONS = tuple(
+    r for r in ALL_REASONS if r not in (Reason.MARKED_FUNDED_BY_POLICY, Reason.MARKED_INELIGIBLE_BY_POLICY)
+)
 
 
 @dataclass(frozen=True)
@@ -139,11 +159,20 @@ class Facts:
     approved_itt_provider: bool = False
     # A school or college the applicant could not find in GIAS (so no type, LA or lists).
     workplace_not_listed: bool = False
+    # Someone in none of the settings asked about, sent by a return-to-teaching adviser.
+    referred_by_return_to_teaching_adviser: bool = False
     headteacher: bool = False
     years_as_headteacher: int | None = None
     npqh_status: str | None = None
     withdrew_from_ehco_before: bool = False
     previous_funded_places: tuple[PreviousPlace, ...] = field(default_factory=tuple)
+
+    @property
+    def setting(self) -> str:
+        """The work setting the rules read: an early years setting is named by its kind."""
+        if self.work_setting == "early_years":
+            return self.kind_of_nursery or "early_years"
+        return self.work_setting or ""
 
 
 @dataclass(frozen=True)
@@ -165,39 +194,32 @@ class Decision:
         return EXPLANATIONS[self.reason].format(course=course_name)
 
 
-def _no(reason: str) -> Decision:
-    return Decision(funded=False, reason=reason)
-
-
-def _yes(reason: str = Reason.FUNDED, tsf: int = 0) -> Decision:
-    return Decision(funded=True, reason=reason, targeted_support_funding_gbp=tsf)
-
-
-def _not_listed() -> Decision:
-    """A school the applicant could not find: nothing is known about it, so staff check it."""
-    return Decision(funded=False, reason=Reason.WORKPLACE_NOT_LISTED, subject_to_review=True)
-
-
 def decide(facts: Facts, rules: RoundRules | None = None) -> Decision:
-    """The funding decision for ``facts`` under the round's ``rules`` (default: the round's own)."""
+    """The funding decision for ``facts`` under the round's ``rules`` (default: the round's own).
+
+    The three general checks come first in every round; then the round's table decides (the
+    first rule whose conditions all hold), and a case no rule covers is not a funded setting."""
     rules = rules or DEFAULT_ROUNDS[facts.round]
     if facts.cohort_funding == "zero":
-        return _no(Reason.UNFUNDED_COHORT)
-    if _outside_england(facts, rules):
-        return _no(Reason.NOT_IN_ENGLAND)
-    if any(place.course == facts.course for place in facts.previous_funded_places):
+        reason = Reason.UNFUNDED_COHORT
+    elif _outside_england(facts, rules):
+        reason = Reason.NOT_IN_ENGLAND
+    elif any(place.course == facts.course for place in facts.previous_funded_places):
         # Once per NPQ: any earlier funded place on this NPQ (withdrawn, failed, passed or
         # still active) has used the scholarship.
-        return _no(Reason.PREVIOUSLY_FUNDED)
-    if facts.course == "EHCO":
-        return _ehco(facts, rules)
-    if facts.work_setting in SCHOOL_SETTINGS:
-        return _school(facts, rules)
-    if facts.work_setting == "early_years":
-        return _early_years(facts, rules)
-    if facts.work_setting == "another_setting":
-        return _another_setting(facts, rules)
-    return _no(Reason.INELIGIBLE_ESTABLISHMENT_TYPE)
+        reason = Reason.PREVIOUSLY_FUNDED
+    else:
+        reason = next(
+            (row["then"] for row in rules.rules if _holds(row["if"], facts, rules)),
+            Reason.INELIGIBLE_ESTABLISHMENT_TYPE,
+        )
+    funded = reason in FUNDED_REASONS
+    return Decision(
+        funded=funded,
+        reason=reason,
+        subject_to_review=reason in REVIEW_REASONS,
+        targeted_support_funding_gbp=_targeted_support(facts, rules) if reason == Reason.FUNDED else 0,
+    )
 
 
 def _outside_england(facts: Facts, rules: RoundRules) -> bool:
@@ -208,88 +230,43 @@ def _outside_england(facts: Facts, rules: RoundRules) -> bool:
     )
 
 
-def _eligible_establishment(facts: Facts, rules: RoundRules) -> bool:
-    return facts.establishment_type_code in rules.eligible_type_codes
-
-
 def _targeted_support(facts: Facts, rules: RoundRules) -> int:
     pupils = facts.number_of_pupils
-    if rules.targeted_support_funding_gbp and pupils and 1 <= pupils <= rules.targeted_support_max_pupils:
+    if (
+        rules.targeted_support_funding_gbp
+        and facts.setting in rules.targeted_support_settings
+        and pupils
+        and 1 <= pupils <= rules.targeted_support_max_pupils
+    ):
         return rules.targeted_support_funding_gbp
     return 0
 
 
-def _on_list(facts: Facts, kinds: tuple[str, ...]) -> bool:
-    return any(kind in facts.eligibility_lists for kind in kinds)
+def _fact(name: str, facts: Facts, rules: RoundRules) -> Any:
+    """The value of the fact a condition reads."""
+    if name == "setting":
+        return facts.setting
+    if name == "eligible_type":
+        return facts.establishment_type_code in rules.eligible_type_codes
+    if name == "new_headteacher":
+        years = facts.years_as_headteacher
+        return facts.headteacher and years is not None and years <= rules.ehco_max_years_as_headteacher
+    return getattr(facts, name)
 
 
-def _ehco(facts: Facts, rules: RoundRules) -> Decision:
-    years = facts.years_as_headteacher
-    if not facts.headteacher or years is None or years > rules.ehco_max_years_as_headteacher:
-        return _no(Reason.NOT_NEW_HEADTEACHER_REQUESTING_EHCO)
-    if facts.npqh_status not in ("completed", "in_progress"):
-        return _no(Reason.EHCO_NO_NPQH)
-    if facts.withdrew_from_ehco_before:
-        return _no(Reason.EHCO_PREVIOUSLY_WITHDRAWN)
-    if facts.work_setting in SCHOOL_SETTINGS and facts.workplace_not_listed:
-        return _not_listed()
-    if facts.work_setting not in SCHOOL_SETTINGS or not _eligible_establishment(facts, rules):
-        return _no(Reason.INELIGIBLE_ESTABLISHMENT_TYPE)
-    return _yes(Reason.FUNDED_EHCO)
-
-
-def _school(facts: Facts, rules: RoundRules) -> Decision:
-    if facts.workplace_not_listed:
-        return _not_listed()
-    if not _eligible_establishment(facts, rules):
-        return _no(Reason.INELIGIBLE_ESTABLISHMENT_TYPE)
-    if facts.course in rules.targeted_courses:
-        if not _on_list(facts, rules.targeted_list_kinds.get(facts.work_setting or "", ())):
-            return _no(Reason.INELIGIBLE_ESTABLISHMENT_NOT_ON_LIST)
-    elif facts.course not in rules.open_courses:
-        return _no(Reason.INELIGIBLE_ESTABLISHMENT_TYPE)
-    return _yes(tsf=_targeted_support(facts, rules))
-
-
-def _early_years(facts: Facts, rules: RoundRules) -> Decision:
-    if facts.course not in rules.early_years_courses:
-        return _no(Reason.EARLY_YEARS_INVALID_NPQ)
-    nursery = facts.kind_of_nursery
-    if nursery == "childminder":
-        if _on_list(facts, rules.childminder_list_kinds):
-            return _yes()
-        return _no(Reason.NOT_ENTITLED_CHILDMINDER)
-    if nursery in SCHOOL_NURSERIES:
-        # A nursery school or a school's pre-school class: judged as the school it is.
-        if facts.workplace_not_listed:
-            return _not_listed()
-        if not _eligible_establishment(facts, rules):
-            return _no(Reason.INELIGIBLE_ESTABLISHMENT_TYPE)
-        if facts.course in rules.targeted_courses and not _on_list(
-            facts, rules.targeted_list_kinds.get("early_years", ())
-        ):
-            return _no(Reason.INELIGIBLE_ESTABLISHMENT_NOT_ON_LIST)
-        return _yes(tsf=_targeted_support(facts, rules))
-    if nursery in ("private_nursery", "another_early_years_setting"):
-        if rules.early_years_list_kinds and not _on_list(facts, rules.early_years_list_kinds):
-            return _no(Reason.INELIGIBLE_ESTABLISHMENT_NOT_ON_LIST)
-        return _yes()
-    return _no(Reason.INELIGIBLE_ESTABLISHMENT_TYPE)
-
-
-def _another_setting(facts: Facts, rules: RoundRules) -> Decision:
-    employment = facts.employment_type
-    if employment == "lead_mentor_for_accredited_itt_provider":
-        if facts.course not in rules.lead_mentor_courses:
-            return _no(Reason.NOT_LEAD_MENTOR_COURSE)
-        if not facts.approved_itt_provider:
-            return _no(Reason.INELIGIBLE_ESTABLISHMENT_TYPE)
-        return _yes(Reason.FUNDED_LEAD_MENTOR)
-    if employment in rules.review_employment_types and facts.course in rules.review_courses:
-        return Decision(funded=False, reason=Reason.SUBJECT_TO_REVIEW, subject_to_review=True)
-    if employment in rules.funded_employment_types and facts.course in rules.open_courses:
-        return _yes()
-    return _no(Reason.INELIGIBLE_ESTABLISHMENT_TYPE)
+def _holds(conditions: dict[str, Any], facts: Facts, rules: RoundRules) -> bool:
+    for name, wanted in conditions.items():
+        negated = name.startswith("not_") and name.removeprefix("not_") in NEGATABLE
+        base = name.removeprefix("not_") if negated else name
+        if base == "on_list":
+            found = any(kind in facts.eligibility_lists for kind in wanted)
+        elif isinstance(wanted, list):
+            found = _fact(base, facts, rules) in wanted
+        else:
+            found = _fact(base, facts, rules) == wanted
+        if found == negated:
+            return False
+    return True
 
 
 # --- Parsing facts from JSON (the assess_funding contract) ---------------------------------------
@@ -363,6 +340,7 @@ PARSERS = {
     "employment_type": lambda v, n: _choice(v, n, EMPLOYMENT_TYPES),
     "approved_itt_provider": _boolean,
     "workplace_not_listed": _boolean,
+    "referred_by_return_to_teaching_adviser": _boolean,
     "headteacher": _boolean,
     "years_as_headteacher": _whole_number,
     "npqh_status": lambda v, n: _choice(v, n, NPQH_STATUSES),

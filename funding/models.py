@@ -14,11 +14,11 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .rounds import DEFAULT_ROUNDS, RoundRules
+from .rounds import DEFAULT_ROUNDS, RoundRules, RulesError, check_rules
 
 
 class FundingRound(models.Model):
-    """The DfE funding rules that govern a cohort, e.g. ``2022-23`` or ``2025``."""
+    """The DfE funding rules that govern a cohort, e.g. ``2022-23``, ``2025``, ``2025-26`` or ``2026``."""
 
     code = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=200)
@@ -27,8 +27,9 @@ class FundingRound(models.Model):
         default=dict,
         blank=True,
         help_text=(
-            "Course sets, eligible establishment type codes and list kinds of this round. "
-            "Empty: the portal's defaults for this round code."
+            "What this round changes from the portal's defaults for its code: its table of rules "
+            '("rules"), eligible establishment type codes and the other settings shown below. '
+            "Empty: the defaults."
         ),
     )
 
@@ -46,22 +47,48 @@ class FundingRound(models.Model):
 
 def rules_from_data(code: str, data: dict) -> RoundRules:
     """The round's rules: its defaults (if the portal has them) with the stored JSON on top.
-    Lists become tuples; unknown keys are refused; a new round must give every rule."""
+    Lists become tuples; unknown keys are refused and the rule table is checked (RulesError, in
+    words); a round the portal has no defaults for must give its whole table."""
+    from .eligibility import LIST_KINDS, RULE_REASONS
+
     fields = set(RoundRules.__dataclass_fields__) - {"code"}
     unknown = set(data) - fields
     if unknown:
-        raise ValueError(f"unknown rule {sorted(unknown)[0]!r}")
+        raise RulesError(f"{sorted(unknown)[0]!r} is not a rule of a round")
     values = {}
     for key, value in data.items():
-        if isinstance(value, list):
+        if key == "rules":
+            value = check_rules(value, reasons=RULE_REASONS, lists=LIST_KINDS)
+        elif isinstance(value, list):
             value = tuple(value)
-        elif isinstance(value, dict):
-            value = {k: tuple(v) for k, v in value.items()}
         values[key] = value
+        _check_value(key, value)
     base = DEFAULT_ROUNDS.get(code)
     if base is not None:
         return dataclasses.replace(base, **values)
+    if "rules" not in values:
+        raise RulesError("a new round needs its table of rules")
     return RoundRules(code=code, **values)
+
+
+def _check_value(key: str, value) -> None:
+    """Numbers where the engine compares numbers, codes where it compares codes."""
+    if key in (
+        "ehco_max_years_as_headteacher",
+        "targeted_support_funding_gbp",
+        "targeted_support_max_pupils",
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise RulesError(f"{key!r} must be a whole number of 0 or more")
+    elif key in ("eligible_type_codes", "outside_england_type_codes"):
+        if not isinstance(value, tuple) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise RulesError(f"{key!r} must be a list of establishment type codes (numbers)")
+    elif key in ("outside_england_la_codes", "targeted_support_settings") and (
+        not isinstance(value, tuple) or not all(isinstance(v, str) for v in value)
+    ):
+        raise RulesError(f"{key!r} must be a list of codes in quotes")
 
 
 class Institution(models.Model):

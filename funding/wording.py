@@ -19,12 +19,15 @@ REASON_LABELS: dict[str, str] = {
     Reason.SUBJECT_TO_REVIEW: "To be reviewed: the hub checks whether the role is eligible",
     # A school the applicant could not find in GIAS (the code as a string: added with that check).
     "workplace_not_listed": "To be reviewed: workplace not found in the register of schools",
+    Reason.REFERRED_BY_RETURN_TO_TEACHING_ADVISER: (
+        "To be reviewed: referred by a return-to-teaching adviser, not working in a school now"
+    ),
     Reason.UNFUNDED_COHORT: "Not funded: the cohort has no scholarship funding",
     Reason.NOT_IN_ENGLAND: "Not funded: works outside England",
     Reason.PREVIOUSLY_FUNDED: "Not funded: already funded for this NPQ",
     Reason.INELIGIBLE_ESTABLISHMENT_TYPE: "Not funded: this type of workplace is not funded",
     Reason.INELIGIBLE_ESTABLISHMENT_NOT_ON_LIST: "Not funded: workplace not on DfE's eligibility lists",
-    Reason.EARLY_YEARS_INVALID_NPQ: "Not funded: early years staff are funded only for NPQEYL",
+    Reason.EARLY_YEARS_INVALID_NPQ: "Not funded: this NPQ is not funded in this kind of early years setting",
     Reason.NOT_ENTITLED_CHILDMINDER: "Not funded: childminder not on DfE's eligibility list",
     Reason.NOT_LEAD_MENTOR_COURSE: "Not funded: lead mentors are funded only for NPQLTD",
     Reason.NOT_NEW_HEADTEACHER_REQUESTING_EHCO: "Not funded: not in the first 5 years of headship",
@@ -71,9 +74,15 @@ ELIGIBILITY_LISTS = {
     "disadvantaged_early_years": "Disadvantaged early years settings",
     "childminder": "Childminders",
     "rise": "RISE schools",
+    "la_disadvantaged_nursery": "Local authority nurseries",
 }
 COHORT_FUNDING = {"full": "Full funding", "capped": "Funding up to a cap", "zero": "No scholarship funding"}
-NPQH_STATUSES = {"completed": "Completed", "in_progress": "Doing it now", "none": "Not done"}
+NPQH_STATUSES = {
+    "completed": "Completed",
+    "in_progress": "Doing it now",
+    "will_start": "Starting it before the coaching",
+    "none": "Not done",
+}
 PLACE_STATUSES = {"withdrawn": "withdrew", "failed": "failed", "passed": "passed", "active": "on the course"}
 
 
@@ -120,6 +129,7 @@ FACTS: tuple[tuple[str, str, Any], ...] = (
     ("employment_type", "How they are employed", _words(EMPLOYMENT_TYPES)),
     ("approved_itt_provider", "Lead mentor of an approved ITT provider", _yes_no),
     ("workplace_not_listed", "Workplace not found in the register of schools", _yes_no),
+    ("referred_by_return_to_teaching_adviser", "Referred by a return-to-teaching adviser", _yes_no),
     ("headteacher", "Headteacher", _yes_no),
     ("years_as_headteacher", "Years as a headteacher", str),
     ("npqh_status", "NPQ in Headship", _words(NPQH_STATUSES)),

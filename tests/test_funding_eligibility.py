@@ -163,7 +163,15 @@ TABLE = [
         False,
         0,
     ),
-    ("2025", {**SCHOOL, "course": "NPQSL", "eligibility_lists": ["rise"]}, "funded", True, False, 0),
+    # DfE's spring-2025 rules had no RISE list (it came with the 2025-26 round)
+    (
+        "2025",
+        {**SCHOOL, "course": "NPQSL", "eligibility_lists": ["rise"]},
+        "ineligible_establishment_not_on_list",
+        False,
+        False,
+        0,
+    ),
     ("2025", {**SCHOOL, "course": "NPQLT"}, "ineligible_establishment_not_on_list", False, False, 0),
     (
         "2025",
@@ -294,6 +302,7 @@ TABLE = [
         False,
         0,
     ),
+    # NPQEYL in a school's own nursery class: DfE's disadvantaged early years list, not PP50
     (
         "2025",
         {
@@ -302,6 +311,20 @@ TABLE = [
             "kind_of_nursery": "preschool_class_as_part_of_school",
             "establishment_type_code": 1,
             "eligibility_lists": ["pp50_school"],
+        },
+        "ineligible_establishment_not_on_list",
+        False,
+        False,
+        0,
+    ),
+    (
+        "2025",
+        {
+            **EY,
+            "course": "NPQEYL",
+            "kind_of_nursery": "preschool_class_as_part_of_school",
+            "establishment_type_code": 1,
+            "eligibility_lists": ["disadvantaged_early_years"],
         },
         "funded",
         True,
@@ -312,9 +335,10 @@ TABLE = [
         "2025",
         {
             **EY,
-            "course": "NPQEYL",
+            "course": "NPQLT",
             "kind_of_nursery": "preschool_class_as_part_of_school",
             "establishment_type_code": 11,
+            "eligibility_lists": ["pp50_school"],
         },
         "ineligible_establishment_type",
         False,
@@ -402,19 +426,20 @@ TABLE = [
         True,
         0,
     ),
+    # DfE's spring-2025 service funded no NPQ outright for these roles (no establishment)
     (
         "2025",
         {**OTHER, "course": "NPQLPM", "employment_type": "local_authority_virtual_school"},
-        "funded",
-        True,
+        "ineligible_establishment_type",
+        False,
         False,
         0,
     ),
     (
         "2025",
-        {**OTHER, "course": "NPQLPM", "employment_type": "local_authority_supply_teacher"},
-        "funded",
-        True,
+        {**OTHER, "course": "NPQLPM", "employment_type": "hospital_school"},
+        "ineligible_establishment_type",
+        False,
         False,
         0,
     ),
@@ -530,8 +555,12 @@ def test_the_table_reaches_every_automatic_reason_in_both_rounds():
     automatic = set(ALL_REASONS) - {Reason.MARKED_FUNDED_BY_POLICY, Reason.MARKED_INELIGIBLE_BY_POLICY}
     for round_code in ("2022-23", "2025"):
         reached = {row[2] for row in TABLE if row[0] == round_code}
-        # funded_lead_mentor etc. are reached in both; a few codes only make sense in one round.
-        only_other_round = {"2022-23": {"ineligible_establishment_not_on_list"}, "2025": set()}[round_code]
+        # funded_lead_mentor etc. are reached in both; a few codes only make sense in some rounds
+        # (return-to-teaching referrals: tests/test_funding_scenarios.py for the later rounds).
+        only_other_round = {
+            "2022-23": {"ineligible_establishment_not_on_list", "referred_by_return_to_teaching_adviser"},
+            "2025": {"referred_by_return_to_teaching_adviser"},
+        }[round_code]
         assert automatic - reached == only_other_round, round_code
 
 

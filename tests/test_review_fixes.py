@@ -284,7 +284,8 @@ def test_funding_rule_details_from_the_domain_review():
     }
     assert decide(parse_facts({**school, "la_code": "0"})).reason == "not_in_england"  # "0" is LA 000
     round_2025 = FundingRound.objects.get(code="2025")
-    round_2025.rules_data = {"open_courses": ["NPQLPM", "NPQSENCO", "NPQH", "NPQEL"]}
+    round_2025.rules_data = {"ehco_max_years_as_headteacher": 3}
     rules = round_2025.rules()
-    assert "NPQLT" in rules.targeted_courses  # the round's own defaults stay under an edit
+    assert rules.ehco_max_years_as_headteacher == 3
+    assert rules.rules  # the round's own table stays under an edit of another setting
     assert decide(parse_facts(school), rules).reason == "ineligible_establishment_not_on_list"
