@@ -6,22 +6,34 @@ its record.
 
 Unknown participants or activities are reported by line; the rest load in one transaction per
 file. Only participants and activities the importing staff member may see are matched.
+
+The cost does not grow with the number of participants, and the number of statements does not
+grow with the file: the file's identifiers are resolved together (emails through the
+``lower(email)`` index, TRNs through their own), the marks it speaks of are read together, and
+the new and changed marks and their history are written in one statement each (the rows travel
+as one parameter per column: arrays on PostgreSQL, a JSON list on SQLite).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import BooleanField, F, Func, Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from funding.imports import MalformedFile, decode
 
-from .engagement import schedule_tally
+from .engagement import DONE, schedule_tally
 from .models import Activity, Attendance, Participant
 
 COLUMNS = {"participant", "activity_code", "completed_at"}
@@ -54,11 +66,47 @@ def _completed_at(value: str) -> datetime:
     raise ValueError(f"completed_at {value!r} is not a date and time like 2025-11-05 16:30")
 
 
-@transaction.atomic
-def import_lms_completions(
-    raw: bytes, *, participants: QuerySet[Participant], activities: QuerySet[Activity], by=None
-) -> LmsOutcome:
-    """Mark activities completed from an LMS export (one transaction for the whole file)."""
+class OneOf(Func):
+    """``expression`` is one of ``values``, given as ONE parameter whatever their number (an
+    array on PostgreSQL, where ``= ANY`` uses the expression's index; a JSON list on SQLite), so
+    a file of 100,000 rows makes the same statement as one of ten."""
+
+    output_field = BooleanField()
+
+    def __init__(self, expression, values: Iterable):
+        super().__init__(expression)
+        self.values = list(values)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            return f"{sql} = ANY(%s)", (*params, self.values)
+        return f"{sql} IN (SELECT value FROM json_each(%s))", (*params, json.dumps(self.values))  # noqa: S608 - compiled SQL, values a parameter
+
+
+def _rows_table(columns: Sequence[tuple[str, str]], rows: Sequence[tuple]) -> tuple[str, list]:
+    """``rows`` as a table ``v`` with ``columns`` ((name, PostgreSQL type), ...) for a FROM
+    clause: one array parameter per column on PostgreSQL (``unnest``), one JSON list on SQLite."""
+    names = [name for name, _ in columns]
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{db_type}[]" for _, db_type in columns)
+        return f"unnest({arrays}) AS v({', '.join(names)})", [
+            list(column) for column in zip(*rows, strict=True)
+        ]
+    values = ", ".join(f"json_extract(value, '$[{i}]') AS {name}" for i, name in enumerate(names))
+    return f"(SELECT {values} FROM json_each(%s)) AS v", [json.dumps(rows)]  # noqa: S608 - names are ours
+
+
+@dataclass
+class _Row:
+    line: int
+    who: str
+    code: str
+    completed_at: datetime | None
+    problem: str = ""
+
+
+def _read(raw: bytes) -> list[_Row]:
     reader = csv.DictReader(io.StringIO(decode(raw), newline=""))
     header = {name.strip().lower() for name in reader.fieldnames or []}
     missing = sorted(COLUMNS - header)
@@ -68,54 +116,177 @@ def import_lms_completions(
             + ", ".join(missing)
             + ". Nothing was loaded."
         )
-    live = participants.filter(status__in=Participant.LIVE_STATUSES)
-    outcome = LmsOutcome()
-    touched_courses: set[int] = set()
-    included: set[int] = set()  # activities the file speaks of: their record has come in
+    rows = []
     for raw_row in reader:
         row = {key.strip().lower(): (value or "").strip() for key, value in raw_row.items() if key}
-        line = reader.line_num
-        outcome.rows += 1
-        who, code = row["participant"], row["activity_code"]
         try:
-            completed_at = _completed_at(row["completed_at"])
+            completed_at, problem = _completed_at(row["completed_at"]), ""
         except ValueError as exc:
-            outcome.problems.append((line, str(exc)))
+            completed_at, problem = None, str(exc)
+        rows.append(_Row(reader.line_num, row["participant"], row["activity_code"], completed_at, problem))
+    return rows
+
+
+@dataclass
+class _Enrolment:
+    position: int  # in the participants' default order: the first match wins, as it always has
+    pk: int
+    course_id: int
+    group_id: int | None
+
+
+def _enrolments(rows: list[_Row], live: QuerySet[Participant]) -> dict[str, list[_Enrolment]]:
+    """Each identifier of the file -> the live enrolments it names (by email or TRN), in order.
+
+    Two statements: the users by ``lower(email)`` (its unique index), then their enrolments or
+    those with one of the TRNs (an index each: PostgreSQL combines them in a BitmapOr)."""
+    whos = {row.who for row in rows if row.who and not row.problem}
+    emails = sorted({who.lower() for who in whos})
+    trns = sorted({t for who in whos if len(t := who.replace(" ", "")) <= 7})
+    if not whos:
+        return {}
+    user_ids = list(
+        get_user_model().objects.filter(OneOf(Lower("email"), emails)).order_by().values_list("pk", flat=True)
+    )
+    found = live.filter(Q(OneOf(F("user_id"), user_ids)) | Q(OneOf(F("trn"), trns))).values_list(
+        "pk", "course_id", "group_id", "trn", Lower("user__email")
+    )
+    by_email: dict[str, list[_Enrolment]] = defaultdict(list)
+    by_trn: dict[str, list[_Enrolment]] = defaultdict(list)
+    for position, (pk, course_id, group_id, trn, email) in enumerate(found):
+        enrolment = _Enrolment(position, pk, course_id, group_id)
+        by_email[email].append(enrolment)
+        if trn:
+            by_trn[trn].append(enrolment)
+    matches = {}
+    for who in whos:
+        named = {e.pk: e for e in by_email.get(who.lower(), []) + by_trn.get(who.replace(" ", ""), [])}
+        matches[who] = sorted(named.values(), key=lambda e: e.position)
+    return matches
+
+
+@transaction.atomic
+def import_lms_completions(
+    raw: bytes, *, participants: QuerySet[Participant], activities: QuerySet[Activity], by=None
+) -> LmsOutcome:
+    """Mark activities completed from an LMS export (one transaction for the whole file)."""
+    rows = _read(raw)
+    outcome = LmsOutcome(rows=len(rows))
+    matches = _enrolments(rows, participants.filter(status__in=Participant.LIVE_STATUSES))
+    course_ids = sorted({e.course_id for enrolments in matches.values() for e in enrolments})
+    codes = sorted({row.code for row in rows if matches.get(row.who)})
+    # (course, code) -> (position in the activities' default order, pk, group): a code is unique
+    # in its course; among several courses of one person the first activity in order wins.
+    by_code = {}
+    if course_ids and codes:
+        found = activities.filter(OneOf(F("course_id"), course_ids), OneOf(F("code"), codes))
+        for position, (pk, course_id, group_id, code) in enumerate(
+            found.values_list("pk", "course_id", "group_id", "code")
+        ):
+            by_code[course_id, code] = (position, pk, group_id, course_id)
+
+    resolved: list[tuple[_Row, int, int]] = []  # (row, participant, activity) in file order
+    touched_courses: set[int] = set()
+    for row in rows:
+        if row.problem:
+            outcome.problems.append((row.line, row.problem))
             continue
-        matches = (
-            live.filter(Q(user__email__iexact=who) | Q(trn=who.replace(" ", ""))) if who else live.none()
-        )
-        enrolments = list(matches.select_related("course"))
+        enrolments = matches.get(row.who)
         if not enrolments:
-            outcome.problems.append((line, f"no participant with email or TRN {who!r}"))
+            outcome.problems.append((row.line, f"no participant with email or TRN {row.who!r}"))
             continue
-        activity = (
-            activities.filter(code=code, course__in=[e.course_id for e in enrolments])
-            .filter(Q(group__isnull=True) | Q(group_id__in=[e.group_id for e in enrolments]))
-            .first()
-        )
-        if activity is None:
-            outcome.problems.append((line, f"no activity with code {code!r} on {who}'s course"))
+        groups = {e.group_id for e in enrolments}
+        candidates = [
+            activity
+            for e in enrolments
+            if (activity := by_code.get((e.course_id, row.code))) and activity[2] in (None, *groups)
+        ]
+        if not candidates:
+            outcome.problems.append((row.line, f"no activity with code {row.code!r} on {row.who}'s course"))
             continue
-        participant = next(e for e in enrolments if e.course_id == activity.course_id)
-        included.add(activity.pk)
-        touched_courses.add(activity.course_id)
-        mark, created = Attendance.objects.get_or_create(
-            participant=participant,
-            activity=activity,
-            defaults={"status": Attendance.Status.COMPLETED, "recorded_by": by, "completed_at": completed_at},
-        )
-        if not created and mark.status in (Attendance.Status.COMPLETED, Attendance.Status.ATTENDED):
-            outcome.unchanged += 1
+        _, activity_id, _, course_id = min(candidates)
+        participant = next(e for e in enrolments if e.course_id == course_id)
+        resolved.append((row, participant.pk, activity_id))
+        touched_courses.add(course_id)
+
+    marks = _existing_marks({(participant, activity) for _, participant, activity in resolved})
+    writes: dict[tuple[int, int], tuple[datetime, bool]] = {}  # (participant, activity) -> (when, new)
+    for row, participant, activity in resolved:
+        status = marks.get((participant, activity))
+        if status in DONE:
+            outcome.unchanged += 1  # also a second line for a mark this file completed
             continue
-        if not created:
-            mark.status, mark.recorded_by, mark.completed_at = Attendance.Status.COMPLETED, by, completed_at
-            mark._history_user = by
-            mark.save()
+        writes[participant, activity] = (row.completed_at, status is None)
+        marks[participant, activity] = Attendance.Status.COMPLETED
         outcome.loaded += 1
+    if writes:
+        _write_marks(writes, by=by)
+
     # Those without a completion in the export have missed an activity the file included once
     # it is past (programmes.engagement: "recorded").
-    Activity.objects.filter(pk__in=included).update(imported_on=timezone.localdate())
-    for course_id in touched_courses:
+    included = sorted({activity for _, _, activity in resolved})
+    if included:
+        Activity.objects.filter(OneOf(F("pk"), included)).update(imported_on=timezone.localdate())
+    for course_id in sorted(touched_courses):
         schedule_tally(course_id=course_id)
     return outcome
+
+
+def _existing_marks(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """(participant, activity) -> status of the marks already recorded for ``pairs``: one
+    statement, through the unique (participant, activity) index."""
+    if not pairs:
+        return {}
+    table, values = _rows_table([("participant_id", "bigint"), ("activity_id", "bigint")], sorted(pairs))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT m.participant_id, m.activity_id, m.status FROM {_qn(Attendance)} m JOIN {table}"  # noqa: S608 - names from the models
+            " ON m.participant_id = v.participant_id AND m.activity_id = v.activity_id",
+            values,
+        )
+        return {(participant, activity): status for participant, activity, status in cursor.fetchall()}
+
+
+def _write_marks(writes: dict[tuple[int, int], tuple[datetime, bool]], *, by) -> None:
+    """Insert the new marks and complete the others in one upsert, then their history in one
+    INSERT ... SELECT: what ``save()`` would record, row by row ('+' new, '~' changed)."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    by_id = by.pk if by is not None else None
+    table, values = _rows_table(
+        [
+            ("participant_id", "bigint"),
+            ("activity_id", "bigint"),
+            ("completed_at", "timestamptz"),
+            ("new", "int"),
+        ],
+        [
+            (participant, activity, connection.ops.adapt_datetimefield_value(when), int(new))
+            for (participant, activity), (when, new) in sorted(writes.items())
+        ],
+    )
+    marks = _qn(Attendance)
+    done = ", ".join(f"'{status}'" for status in DONE)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {marks} (participant_id, activity_id, status, recorded_by_id, recorded_at, completed_at)"  # noqa: S608 - names from the models, values are parameters
+            f" SELECT v.participant_id, v.activity_id, %s, %s, %s, v.completed_at FROM {table} WHERE true"
+            " ON CONFLICT (participant_id, activity_id) DO UPDATE SET status = EXCLUDED.status,"
+            " recorded_by_id = EXCLUDED.recorded_by_id, recorded_at = EXCLUDED.recorded_at,"
+            f" completed_at = EXCLUDED.completed_at WHERE {marks}.status NOT IN ({done})",
+            [Attendance.Status.COMPLETED, by_id, now, *values],
+        )
+        if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+            return
+        history = Attendance.history.model
+        tracked = [history._meta.get_field(f.name).column for f in history.tracked_fields]
+        cursor.execute(
+            f"INSERT INTO {_qn(history)} ({', '.join(tracked)}, history_date, history_change_reason,"  # noqa: S608
+            f" history_type, history_user_id) SELECT {', '.join(f'm.{c}' for c in tracked)}, %s, NULL,"
+            f" CASE WHEN v.new = 1 THEN '+' ELSE '~' END, %s FROM {marks} m JOIN {table}"
+            " ON m.participant_id = v.participant_id AND m.activity_id = v.activity_id",
+            [now, by_id, *values],
+        )
+
+
+def _qn(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)

@@ -223,6 +223,8 @@ class Participant(models.Model):
 
     class Meta:
         ordering = ["course", "user__email"]
+        # LMS imports name participants by TRN (programmes.lms_import).
+        indexes = [models.Index(fields=["trn"], name="participant_trn")]
         constraints = [
             # One live enrolment per user per course; a withdrawn one may be followed by another.
             models.UniqueConstraint(

@@ -7,6 +7,7 @@ from django.urls import reverse
 from funding.imports import MalformedFile
 from programmes.lms_import import import_lms_completions
 from programmes.models import Activity, Attendance, Participant
+from programmes.selectors import visible_to
 from tests.factories import ActivityFactory, GroupFactory, HubStaffFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,21 +67,19 @@ def test_wrong_columns_load_nothing(course):
 
 
 def test_the_file_loads_in_one_transaction(course, monkeypatch):
-    original = Attendance.objects.get_or_create
-    calls = []
+    """An error after the marks were written (here: queueing the tally) leaves none of them."""
 
-    def failing(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("database went away")
-        return original(*args, **kwargs)
+    def failing(**kwargs):
+        raise RuntimeError("broker went away")
 
-    monkeypatch.setattr(Attendance.objects, "get_or_create", failing)
+    monkeypatch.setattr("programmes.lms_import.schedule_tally", failing)
     with pytest.raises(RuntimeError):
         run(
             b"participant,activity_code,completed_at\r\nalice@school.example,unit-1,2025-11-20\r\nben@school.example,unit-1,2025-11-20\r\n"
         )
     assert not Attendance.objects.exists()
+    assert not Attendance.history.exists()
+    assert Activity.objects.get(code="unit-1").imported_on is None
 
 
 def test_staff_import_from_admin_matches_only_their_hub(client, course):
@@ -97,3 +96,87 @@ def test_staff_import_from_admin_matches_only_their_hub(client, course):
     assert "2 rows read: 1 marked completed" in html
     assert "Line 3: no participant with email or TRN &#x27;carol@elsewhere.example&#x27;" in html
     assert not Attendance.objects.filter(participant=stranger).exists()
+
+
+def test_marks_keep_their_history_as_a_save_would(course):
+    group, alice, ben = course
+    staff = HubStaffFactory(hub=group.course.cohort.hub)
+    unit = Activity.objects.get(code="unit-1")
+    Attendance.objects.create(participant=ben, activity=unit, status="absent")
+    import_lms_completions(
+        b"participant,activity_code,completed_at\r\n"
+        b"alice@school.example,unit-1,2025-11-20 10:00\r\n"
+        b"ben@school.example,unit-1,2025-11-21 11:00\r\n"
+        b"ALICE@SCHOOL.EXAMPLE,unit-1,2025-11-22\r\n",  # already completed by the line above
+        participants=Participant.objects.all(),
+        activities=Activity.objects.all(),
+        by=staff,
+    )
+    history = {
+        (h.participant_id, h.history_type): (h.status, h.history_user_id, h.completed_at.isoformat()[:16])
+        for h in Attendance.history.filter(history_user=staff)
+    }
+    assert history == {
+        (alice.pk, "+"): ("completed", staff.pk, "2025-11-20T10:00"),
+        (ben.pk, "~"): ("completed", staff.pk, "2025-11-21T11:00"),
+    }
+    ben_mark = Attendance.objects.get(participant=ben)
+    assert (ben_mark.status, ben_mark.recorded_by) == ("completed", staff)
+    assert Attendance.history.filter(participant_id=ben.pk).count() == 2  # created absent, then completed
+
+
+def lms_course_of(size: int):
+    """A course of ``size`` participants (made in bulk: the factories' service would take
+    minutes at 1,000) with ten units, half of the participants named by TRN in the file."""
+    from accounts.models import User
+
+    group = GroupFactory(capacity=size)
+    units = [
+        ActivityFactory(
+            group=None,
+            course=group.course,
+            code=f"unit-{n}",
+            starts_at=None,
+            ends_at=None,
+            due_on="2025-11-30",
+        )
+        for n in range(10)
+    ]
+    users = User.objects.bulk_create(
+        User(email=f"p{size}-{n}@school.example", full_name=f"Participant {n}") for n in range(size)
+    )
+    people = Participant.objects.bulk_create(
+        Participant(user=user, course=group.course, group=group, trn=str(3000000 + size * 10 + n))
+        for n, user in enumerate(users)
+    )
+    return group, units, people
+
+
+@pytest.mark.parametrize("rows", [10, 1000])
+def test_the_import_makes_the_same_statements_for_ten_rows_or_a_thousand(rows, django_assert_num_queries):
+    """New marks, changed marks (absent -> completed), unchanged ones, unknown people and codes:
+    the same number of statements whatever the size of the file."""
+    group, units, people = lms_course_of(rows // 10 * 2)
+    staff = HubStaffFactory(hub=group.course.cohort.hub)
+    for person in people[::4]:
+        Attendance.objects.create(participant=person, activity=units[0], status="absent")
+    for person in people[1::4]:
+        Attendance.objects.create(participant=person, activity=units[0], status="attended")
+    lines = ["participant,activity_code,completed_at"]
+    for n, person in enumerate(people[: rows // 10]):
+        who = person.trn if n % 2 else person.user.email.upper()
+        lines += [f"{who},{unit.code},2025-11-2{n % 10} 10:00" for unit in units[:8]]
+        lines += [f"{who},unit-99,2025-11-20", f"nobody-{n}@school.example,unit-1,2025-11-20"]
+    raw = "\r\n".join(lines).encode()
+    with django_assert_num_queries(9):
+        outcome = import_lms_completions(
+            raw,
+            participants=visible_to(Participant.objects.all(), staff),
+            activities=visible_to(Activity.objects.all(), staff),
+            by=staff,
+        )
+    named = rows // 10
+    attended = len(range(1, named, 4))  # their unit-0 was already done
+    assert (outcome.rows, outcome.loaded, outcome.unchanged) == (rows, named * 8 - attended, attended)
+    assert len(outcome.problems) == named * 2
+    assert Attendance.objects.filter(status="completed", recorded_by=staff).count() == outcome.loaded
