@@ -19,6 +19,8 @@ register(
     "Assessment entries",
     subject=lambda user: Q(participant__user=user),
     fields=("access_reason", "extension_reason"),
+    # Access granted by staff must keep a reason (a constraint): it says only that it was erased.
+    replacements={"access_reason": lambda row: "Erased" if row.access_reason else ""},
     actors=("access_granted_by",),
     keep="Entries stay (access, extension dates) without the reasons given.",
 )

@@ -8,7 +8,7 @@ from django.contrib.sessions.models import Session
 from django.contrib.sites.models import Site
 from django.db.models import Q
 
-from .registry import ERASE_DELETE, not_personal, register
+from .registry import ERASE_DELETE, ERASE_KEEP, not_personal, register
 
 not_personal(Group, "Role groups: names of roles, not of people.")
 not_personal(Permission, "Names of permissions.")
@@ -58,3 +58,41 @@ register(
     actors=("user",),
     not_personal={"change_message": "Which fields changed; anonymised with the entry's row."},
 )
+
+
+def _privacy_models() -> None:
+    from .models import AccessLogEntry, ErasureRecord, SubjectAccessExport
+
+    register(
+        SubjectAccessExport,
+        "Copies of your data",
+        subject=lambda user: Q(person=user),
+        fields=("file",),
+        actors=("requested_by",),
+        erase=ERASE_DELETE,
+        # The copies themselves are not copied again: when and by whom they were asked for.
+        export=lambda row: {
+            "asked_for_at": row.created_at.isoformat(),
+            "status": row.get_status_display(),
+            "records": row.records,
+        },
+    )
+    register(
+        AccessLogEntry,
+        "Who viewed your data",
+        subject=lambda user: Q(person=user),
+        actors=("by",),
+        erase=ERASE_KEEP,
+        keep="The access log stays (who looked, what, when), pointing at the anonymised account, "
+        "until the retention schedule removes it.",
+        export=lambda row: {
+            "at": row.at.isoformat(),
+            "by": row.by.get_full_name() if row.by_id else None,
+            "action": row.get_action_display(),
+            "what": row.what,
+        },
+    )
+    register(ErasureRecord, "Erasures", actors=("erased_by",))
+
+
+_privacy_models()

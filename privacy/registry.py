@@ -78,6 +78,7 @@ class PersonalData:
     actors: tuple[str, ...] = ()
     keep: str = ""
     not_personal: dict[str, str] = field(default_factory=dict)
+    # Values set on full anonymisation besides the personal fields' (a value, or one from the row).
     replacements: dict[str, Any] = field(default_factory=dict)
     export: Callable[[models.Model], dict[str, Any]] | None = None
 
