@@ -113,6 +113,79 @@ def test_the_portal_decides_as_dfe(round_code, name, facts, dfe, portal):
         assert decision.subject_to_review is (dfe in DFE_REVIEW)
 
 
+def table_2026() -> list[tuple[str, dict[str, Any], str, str | None]]:
+    """DfE's scenario table for round 2026 (2026-table.json), every row: (name, facts, DfE's
+    expected value, the portal's answer where DfE's own sources disagree)."""
+    data = json.loads((DATA / "2026-table.json").read_text())
+    grid_lists = data["lists_on_the_grid_rows"]
+    conflicts = {(c["setting"], c["course"]): c["portal"] for c in data["conflicts"]}
+    rows = []
+    for cohort, funding in data["cohorts"].items():
+        for in_england in (True, False):
+            for setting, setting_facts in data["settings"].items():
+                for words, course in data["courses"].items():
+                    for registered in (True, False):
+                        on_grid = funding != "zero" and in_england and not registered
+                        expected = data["grid"][setting].get(course, "no") if on_grid else "no"
+                        facts = {
+                            "round": "2026",
+                            "cohort_funding": funding,
+                            "in_england": in_england,
+                            **setting_facts,
+                            "course": course,
+                        }
+                        if registered:
+                            facts["previous_funded_places"] = [{"course": course, "status": "active"}]
+                        if expected == "yes (if on ITT provider list)":
+                            facts["approved_itt_provider"] = True
+                        if (
+                            on_grid
+                            and setting_facts["work_setting"] in SCHOOLS
+                            and course in grid_lists["courses"]
+                        ):
+                            facts["eligibility_lists"] = ["rise"]
+                        name = f"{cohort}, {'' if in_england else 'not '}in England, {setting}, {words}" + (
+                            ", registered before" if registered else ""
+                        )
+                        portal = conflicts.get((setting, course)) if on_grid else None
+                        rows.append((name, facts, expected, portal))
+    for row in data["list_rows"]:
+        setting_facts = data["settings"][row["setting"]]
+        pp50 = "pp50_fe" if setting_facts["work_setting"] == "16_to_19" else "pp50_school"
+        lists = (["rise"] if row["rise"] else []) + ([pp50] if row["pp50"] else [])
+        facts = {
+            "round": "2026",
+            "cohort_funding": "capped",
+            "in_england": True,
+            **setting_facts,
+            "course": row["course"],
+            "eligibility_lists": lists,
+        }
+        name = f"{row['setting']}, {row['course']}, lists: {', '.join(lists) or 'none'}"
+        rows.append((name, facts, row["expected"], None))
+    return rows
+
+
+SCHOOLS = ("school", "academy_trust", "16_to_19")
+TABLE_2026 = table_2026()
+
+
+@pytest.mark.parametrize(("name", "facts", "expected", "portal"), TABLE_2026, ids=[r[0] for r in TABLE_2026])
+def test_the_portal_decides_as_dfes_2026_scenario_table(name, facts, expected, portal):
+    decision = decide(parse_facts(facts))
+    if portal is not None:  # DfE's table and DfE's spec disagree: the portal follows the spec
+        assert decision.funded is (portal == "funded")
+        return
+    assert decision.funded is expected.startswith("yes")
+    assert decision.subject_to_review is (expected == "subject to review")
+
+
+def test_dfes_2026_table_is_read_whole():
+    assert len(TABLE_2026) == 1368  # the rows of DfE's file
+    assert sum(1 for r in TABLE_2026 if r[2].startswith("yes")) == 61  # DfE funds 61 of its rows
+    assert sum(1 for r in TABLE_2026 if r[2] == "subject to review") == 22
+
+
 def test_every_round_has_its_scenarios_and_every_table_was_read():
     counts = {round_code: len(scenarios(round_code)) for round_code in ROUNDS}
     # Hundreds of cases a round: a table that stopped being read would show here.
@@ -136,4 +209,11 @@ if __name__ == "__main__":  # python -m tests.test_funding_scenarios (with DJANG
     django.setup()
     for round_code in ROUNDS:
         total, funded, reason = agreement(round_code)
-        print(f"{round_code}: {total} cases, funded agrees {funded}/{total}, reason agrees {reason}/{total}")
+        print(
+            f"{round_code} spec tables: {total} cases, funded agrees {funded}/{total}, reason {reason}/{total}"
+        )
+    agree = sum(
+        decide(parse_facts(facts)).funded is expected.startswith("yes")
+        for _, facts, expected, _ in TABLE_2026
+    )
+    print(f"2026 scenario table: {len(TABLE_2026)} rows, funded agrees {agree}/{len(TABLE_2026)}")
