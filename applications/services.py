@@ -20,6 +20,7 @@ from programmes.services import EnrolmentError, participant_enrol
 
 from . import emails
 from .endorsement_checks import domain_concern, email_domain
+from .funded_places import FundedPlaceError, funded_place_on_accept, funded_place_record, funded_places_used
 from .models import Application, Employment, Endorsement, Transition
 from .selectors import place_held, status_phrase
 
@@ -439,10 +440,9 @@ def _lock_applicant(application: Application) -> Application:
 
 
 def places_taken(course: Course) -> int:
-    """Places are held by accepted applicants who are still on the course."""
-    return Application.objects.filter(
-        course=course, status=S.ACCEPTED, participant__status__in=Participant.LIVE_STATUSES
-    ).count()
+    """Funded places are held by accepted applicants still on the course, except places paid by
+    the school or the participant (funded_place false: applications/funded_places.py)."""
+    return funded_places_used(course)
 
 
 def first_in_line(course: Course) -> Application | None:
@@ -467,6 +467,7 @@ def application_accept(
     by: User | None,
     group: Group | None = None,
     out_of_turn_reason: str = "",
+    funded_place: bool | None = None,
 ) -> Application:
     """Accept onto the course: within its funded places, into a group with a free place.
 
@@ -482,10 +483,7 @@ def application_accept(
             "Only an endorsed or waitlisted application can be accepted. "
             f"This one {status_phrase(application.status)}."
         )
-    if places_taken(course) >= course.funded_places:
-        raise ApplicationError(
-            f"{course} is full ({course.funded_places} places). Put the application on the waiting list."
-        )
+    funded_place = _funded_place_on_accept(application, funded_place, course)
     note = ""
     ahead = accept_needs_out_of_turn_reason(application)
     if ahead is not None:
@@ -519,9 +517,26 @@ def application_accept(
     application.participant = participant
     application.waitlist_position = None
     transition(application, S.ACCEPTED, by=by, note=note)
+    funded_place_record(application, funded_place, by=by, reason=note or "Accepted")
     _reject_other_applications(application, by)
     transaction.on_commit(lambda: emails.application_decided(application))
     return application
+
+
+def _funded_place_on_accept(application: Application, requested: bool | None, course: Course) -> bool | None:
+    """The accepted place's funded_place (yes only when eligible); only a place that may be funded
+    needs one of the course's funded places free. A place paid by the school or the participant
+    can be accepted beyond them."""
+    try:
+        funded_place = funded_place_on_accept(application, requested)
+    except FundedPlaceError as exc:
+        raise ApplicationError(str(exc)) from exc
+    if funded_place is not False and places_taken(course) >= course.funded_places:
+        raise ApplicationError(
+            f"{course} is full ({course.funded_places} places). Put the application on the waiting list, "
+            "or accept it as a place paid by the school or the participant, which uses no funded place."
+        )
+    return funded_place
 
 
 def _reject_other_applications(application: Application, by: User) -> None:

@@ -22,14 +22,18 @@ PLACE_STATUS = {
 
 
 def previous_funded_places(*, user: User, exclude_course: Course | None = None) -> list[dict[str, str]]:
-    """The funded places ``user`` has taken up: enrolments on courses they were funded for."""
+    """The funded places ``user`` has taken up, as DfE defines them: enrolments (accepted places)
+    on courses they were eligible for, except places accepted as not funded (``funded_place``
+    false: paid by the school or the participant)."""
     funded_courses = [
         d.course_id
         for d in FundingDecision.objects.filter(user=user).exclude(course=exclude_course)
         if d.effective_funded
     ]
-    enrolments = Participant.objects.filter(user=user, course_id__in=funded_courses).select_related(
-        "course__programme"
+    enrolments = (
+        Participant.objects.filter(user=user, course_id__in=funded_courses)
+        .exclude(application__funded_place=False)
+        .select_related("course__programme")
     )
     from assessment.models import Outcome
 
@@ -101,7 +105,33 @@ def funding_decision_assess(*, user: User, course: Course, answers: dict[str, An
     )
     if decision.subject_to_review:
         FundingReview.objects.get_or_create(decision=record)
+    _review_after_registering_again(record)
     return record
+
+
+def _review_after_registering_again(record: FundingDecision) -> None:
+    """A case whose applicant was asked to register again is taken up by their new answers: back
+    in the queue if they still need review, otherwise decided by the rules."""
+    from .reviews import funding_review_update
+    from .wording import reason_label
+
+    review = FundingReview.objects.filter(decision=record, status=FundingReview.Status.REREGISTER).first()
+    if review is None:
+        return
+    if record.subject_to_review:
+        funding_review_update(
+            review=review,
+            status=FundingReview.Status.NEEDS_REVIEW,
+            note="Registered again: the new answers still need review.",
+            by=None,
+        )
+    else:
+        funding_review_update(
+            review=review,
+            status=FundingReview.Status.DECISION_MADE,
+            note=f"Registered again: decided by the rules ({reason_label(record.reason)}).",
+            by=None,
+        )
 
 
 @transaction.atomic
@@ -134,7 +164,12 @@ def funding_decision_override(
     decision.save()
     review = FundingReview.objects.filter(decision=decision).first()
     if review and funded is not None:
-        review.status = FundingReview.Status.DECISION_MADE
-        review._history_user = by
-        review.save()
+        from .reviews import funding_review_update
+
+        funding_review_update(
+            review=review,
+            status=FundingReview.Status.DECISION_MADE,
+            note=f"{'Funded' if funded else 'Ineligible'} by policy: {reason.strip()}",
+            by=by,
+        )
     return decision

@@ -25,7 +25,7 @@ from applications.services import (
     endorsement_decide,
     transition,
 )
-from funding.models import Institution
+from funding.models import EligibilityListEntry, Institution
 from programmes.models import Participant, Programme
 from programmes.services import participant_withdraw
 from tests.factories import (
@@ -212,6 +212,10 @@ def test_accept_creates_the_participant_within_capacity_then_waitlist(django_cap
     course = CourseFactory(funded_places=1)
     group = GroupFactory(course=course, capacity=10)
     staff = UserFactory()
+    # Both are eligible (their school is on the PP50 list): only funded places count against the cap.
+    EligibilityListEntry.objects.create(
+        funding_round=course.cohort.funding_round, kind="pp50_school", identifier="137001"
+    )
     first = endorsed(django_capture_on_commit_callbacks, course=course)
     second = endorsed(
         django_capture_on_commit_callbacks, course=course, answers__endorser_email="h2@school.example"
