@@ -61,8 +61,9 @@ worker: install  ## a Celery worker (needs CELERY_BROKER_URL)
 beat: install  ## Celery beat, running CELERY_BEAT_SCHEDULE from settings (needs CELERY_BROKER_URL)
 	$(BIN)/celery -A npq_portal beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
 
-bench: install  ## engagement tally benchmark on PostgreSQL (BENCH_DATABASE_URL; not part of make test)
-	$(BIN)/python bench/engagement.py $(BENCH_ARGS)
+bench: install  ## every measurement at 100,000 participants in one table, into docs/benchmarks.md (BENCH_DATABASE_URL; not part of make test)
+	@command -v wrk >/dev/null || scripts/install_wrk.sh
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 chromium:  ## Debian's Chromium for the browser tests (Playwright cannot download browsers here)
 	@test -x /usr/bin/chromium || scripts/install_chromium.sh
