@@ -1,6 +1,9 @@
 """The benchmark harness's pure parts: reading wrk, the table, and the marked section of
 docs/benchmarks.md. (The benchmark itself runs with `make bench`, not in the suite.)"""
 
+import sys
+import types
+
 import pytest
 
 from bench.report import (
@@ -14,6 +17,7 @@ from bench.report import (
     parse_wrk,
     replace_section,
 )
+from bench.run import module_rows
 
 WRK_OUTPUT = """\
 Running 10s test @ http://127.0.0.1:41234/admin/applications/application/
@@ -145,3 +149,32 @@ def test_without_markers_the_section_is_added_at_the_end():
 def test_a_start_marker_without_its_end_is_refused_rather_than_guessed():
     with pytest.raises(ValueError, match="without the other"):
         replace_section(f"# Benchmarks\n{START_MARKER}\nold\n\n## Prose that must stay\n", "table")
+
+
+def test_each_measurement_function_gives_its_rows_and_a_failing_one_a_not_measured_row(monkeypatch):
+    module = types.ModuleType("bench_fake_measurements")
+
+    def measure_tally():
+        return [{"what": "tally", "measured_s": 3.6, "baseline_s": 3.5, "ratio": 1.03, "met": True}]
+
+    def measure_broken():
+        raise RuntimeError("no participants in the database")
+
+    module.MEASUREMENTS = [measure_tally, measure_broken]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+
+    rows = module_rows(module.__name__, log=lambda text: None)
+
+    assert [(row["what"], row["measured_s"], row["met"]) for row in rows] == [
+        ("tally", 3.6, True),
+        ("bench_fake_measurements.measure_broken", None, None),
+    ]
+    assert rows[0]["goal"] is None  # every key of a row is there, present or not
+    assert rows[1]["notes"] == "not measured: RuntimeError: no participants in the database"
+
+
+def test_a_measurement_module_that_cannot_be_imported_is_a_not_measured_row():
+    (row,) = module_rows("bench.no_such_measurements", log=lambda text: None)
+
+    assert row["met"] is None
+    assert row["notes"].startswith("not measured: cannot import: ModuleNotFoundError")
