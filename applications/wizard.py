@@ -66,6 +66,7 @@ STEPS: dict[str, tuple[type[forms.Form], str]] = {
     "workplace": (checker.WorkplaceForm, "Find your workplace"),
     "employment": (checker.EmploymentForm, "How are you employed?"),
     "itt-provider": (checker.IttProviderForm, "Your initial teacher training provider"),
+    "return-to-teaching": (checker.ReturnToTeachingForm, "Has a return-to-teaching adviser referred you?"),
     "role": (app_forms.RoleForm, "What is your role?"),
     "course": (CourseChoiceForm, "Which NPQ do you want to apply for?"),
     "headteacher": (checker.HeadteacherForm, "Are you a headteacher?"),

@@ -277,6 +277,17 @@ class EmploymentForm(forms.Form):
     )
 
 
+class ReturnToTeachingForm(forms.Form):
+    """Asked of someone in none of the settings: DfE's hub review of returners depends on it."""
+
+    referred_by_return_to_teaching_adviser = _radios(
+        YES_NO,
+        "Has a return-to-teaching adviser referred you?",
+        hint="Return-to-teaching advisers help qualified teachers who want to come back to teaching.",
+        required_message="Select yes if a return-to-teaching adviser referred you",
+    )
+
+
 class IttProviderForm(forms.Form):
     itt_provider = forms.ModelChoiceField(
         queryset=None,
@@ -326,7 +337,8 @@ class NpqhStatusForm(forms.Form):
         [
             ("completed", "I have completed it"),
             ("in_progress", "I am doing it now"),
-            ("none", "I have not done it"),
+            ("will_start", "I am about to start it"),
+            ("none", "I have not done it and am not about to start it"),
         ],
         "Have you done the NPQ in Headship (NPQH)?",
         required_message="Select whether you have done the NPQ in Headship",
@@ -348,6 +360,7 @@ STEPS: dict[str, tuple[type[forms.Form], str]] = {
     "workplace": (WorkplaceForm, "Find your workplace"),
     "employment": (EmploymentForm, "How are you employed?"),
     "itt-provider": (IttProviderForm, "Your initial teacher training provider"),
+    "return-to-teaching": (ReturnToTeachingForm, "Has a return-to-teaching adviser referred you?"),
     "headteacher": (HeadteacherForm, "Are you a headteacher?"),
     "npqh": (NpqhStatusForm, "The NPQ in Headship"),
 }
@@ -376,6 +389,8 @@ def workplace_step(answers: dict[str, Any]) -> str | None:
             and "itt_provider" not in answers
         ):
             return "itt-provider"
+    if setting == "other" and "referred_by_return_to_teaching_adviser" not in answers:
+        return "return-to-teaching"
     return None
 
 
@@ -447,6 +462,10 @@ def facts_from_answers(answers: dict[str, Any], funding_round) -> dict[str, Any]
         facts["headteacher"] = answers["headteacher"] == "yes"
         if answers.get("years_as_headteacher") is not None:
             facts["years_as_headteacher"] = answers["years_as_headteacher"]
+    if "referred_by_return_to_teaching_adviser" in answers:
+        facts["referred_by_return_to_teaching_adviser"] = (
+            answers["referred_by_return_to_teaching_adviser"] == "yes"
+        )
     if "withdrew_from_ehco_before" in answers:
         facts["withdrew_from_ehco_before"] = answers["withdrew_from_ehco_before"] == "yes"
     return facts

@@ -46,6 +46,9 @@ def test_routes_as_data():
     assert next_step(early) == "kind-of-nursery"
     assert next_step({**early, "kind_of_nursery": "childminder"}) == "ofsted"
     assert next_step({**early, "kind_of_nursery": "local_authority_maintained_nursery"}) == "workplace"
+    elsewhere = {"course": "NPQH", "in_england": "yes", "work_setting": "other"}
+    assert next_step(elsewhere) == "return-to-teaching"
+    assert next_step({**elsewhere, "referred_by_return_to_teaching_adviser": "no"}) == "result"
     other = {"course": "NPQLTD", "in_england": "yes", "work_setting": "another_setting"}
     assert (
         next_step({**other, "employment_type": "lead_mentor_for_accredited_itt_provider"}) == "itt-provider"
