@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -56,7 +54,14 @@ from .reviews import (
 from .selectors import funding_report
 from .services import OverrideError, funding_decision_override, funding_decision_reassess
 from .tasks import run_import
-from .wording import EMPLOYMENT_TYPES, REASON_LABELS, facts_in_words, reason_label
+from .wording import (
+    EMPLOYMENT_TYPES,
+    REASON_LABELS,
+    facts_in_words,
+    reason_label,
+    round_settings_in_words,
+    rules_in_words,
+)
 
 
 def summary_list(rows: list[tuple[str, str]], *, html_id: str = "") -> SafeString:
@@ -166,13 +171,25 @@ class FundingRoundAdmin(SuperuserOnlyAdmin, SimpleHistoryAdmin):
 
     @admin.display(description="Rules in force")
     def rules_in_force(self, obj: FundingRound) -> str:
+        """The round's table in words, in the order it is read, and its other settings."""
         if obj.pk is None:
             return "Shown once the round is saved."
         try:
             rules = obj.rules()
         except (TypeError, ValueError) as exc:  # a new round whose rules data is incomplete
             return f"These rules are incomplete: {exc}"
-        return format_html("<pre>{}</pre>", json.dumps(rules.as_json(), indent=2))
+        rows = format_html_join(
+            "",
+            '<tr><td class="npq-rule__number">{}</td><td>{}</td><td>{}</td></tr>',
+            ((number, when, then) for number, (when, then) in enumerate(rules_in_words(rules), start=1)),
+        )
+        table = format_html(
+            '<table class="npq-rules"><caption>After the checks made first, the first rule that applies '
+            'decides</caption><thead><tr><th scope="col">Rule</th><th scope="col">When</th>'
+            '<th scope="col">Decision</th></tr></thead><tbody>{}</tbody></table>',
+            rows,
+        )
+        return format_html("{}{}", summary_list(round_settings_in_words(rules)), table)
 
 
 @admin.register(Institution)

@@ -30,7 +30,7 @@ REASON_LABELS: dict[str, str] = {
     Reason.EARLY_YEARS_INVALID_NPQ: "Not funded: this NPQ is not funded in this kind of early years setting",
     Reason.NOT_ENTITLED_CHILDMINDER: "Not funded: childminder not on DfE's eligibility list",
     Reason.NOT_LEAD_MENTOR_COURSE: "Not funded: lead mentors are funded only for NPQLTD",
-    Reason.NOT_NEW_HEADTEACHER_REQUESTING_EHCO: "Not funded: not in the first 5 years of headship",
+    Reason.NOT_NEW_HEADTEACHER_REQUESTING_EHCO: "Not funded: not a new headteacher (first 5 years of headship)",
     Reason.EHCO_NO_NPQH: "Not funded: has not done or started NPQH",
     Reason.EHCO_PREVIOUSLY_WITHDRAWN: "Not funded: withdrew from the coaching offer before",
     Reason.MARKED_FUNDED_BY_POLICY: "Funded by the hub's policy decision",
@@ -80,7 +80,7 @@ COHORT_FUNDING = {"full": "Full funding", "capped": "Funding up to a cap", "zero
 NPQH_STATUSES = {
     "completed": "Completed",
     "in_progress": "Doing it now",
-    "will_start": "Starting it before the coaching",
+    "will_start": "About to start it",
     "none": "Not done",
 }
 PLACE_STATUSES = {"withdrawn": "withdrew", "failed": "failed", "passed": "passed", "active": "on the course"}
@@ -159,3 +159,98 @@ def facts_in_words(facts: dict[str, Any] | None) -> list[tuple[str, str]]:
         if key not in known and value is not None
     ]
     return rows
+
+
+# --- a round's rules in words (funding/rounds.py) ----------------------------------------------
+
+SETTINGS = {
+    "school": "a school",
+    "academy_trust": "an academy trust",
+    "16_to_19": "a 16 to 19 setting",
+    **{k: v.lower() for k, v in KINDS_OF_NURSERY.items()},
+    "early_years": "an early years setting of a kind not given",
+    "another_setting": "another setting (hospital school, young offender institution, local authority)",
+    "other": "none of the settings asked about",
+}
+
+
+def _either(values: list, words: dict[str, str] | None = None) -> str:
+    named = [words.get(str(v), str(v).replace("_", " ")) if words else str(v) for v in values]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
+
+
+def condition_in_words(name: str, value: Any, *, max_years: int) -> str:
+    """One condition of a rule as a phrase: ``not_course: ["NPQEYL"]`` -> "NPQ is not NPQEYL"."""
+    negated = name.startswith("not_")
+    base = name.removeprefix("not_")
+    is_ = "is not" if negated else "is"
+    if base == "course":
+        return f"NPQ {is_} {_either(value)}"
+    if base == "setting":
+        return f"{'does not work' if negated else 'works'} in: {_either(value, SETTINGS)}"
+    if base == "employment_type":
+        return f"employed {'not ' if negated else ''}as: {_either(value, EMPLOYMENT_TYPES).lower()}"
+    if base == "npqh_status":
+        return f"NPQ in Headship {is_}: {_either(value, NPQH_STATUSES).lower()}"
+    if base == "on_list":
+        return f"{'on none of' if negated else 'on'} DfE's lists: {_either(value, ELIGIBILITY_LISTS)}"
+    if base == "establishment_type_code":
+        return f"establishment type (GIAS code) {is_} {_either(value)}"
+    phrases = {
+        "eligible_type": ("a state-funded establishment type", "not a state-funded establishment type"),
+        "new_headteacher": (
+            f"a headteacher for {max_years} years or fewer",
+            f"not a headteacher, or one for more than {max_years} years",
+        ),
+        "approved_itt_provider": ("the ITT provider is approved", "the ITT provider is not approved"),
+        "workplace_not_listed": ("workplace not found in GIAS", "workplace found in GIAS"),
+        "referred_by_return_to_teaching_adviser": (
+            "referred by a return-to-teaching adviser",
+            "not referred by a return-to-teaching adviser",
+        ),
+        "withdrew_from_ehco_before": (
+            "withdrew from the coaching offer before",
+            "never withdrew from the coaching offer",
+        ),
+    }
+    if name in phrases:
+        yes, no = phrases[name]
+        return yes if value else no
+    return f"{name.replace('_', ' ')}: {_any(value)}"
+
+
+def rules_in_words(rules) -> list[tuple[str, str]]:
+    """(when, then) for each row of a round's table, in its order, in words."""
+    rows = []
+    for row in rules.rules:
+        when = "; ".join(
+            condition_in_words(name, value, max_years=rules.ehco_max_years_as_headteacher)
+            for name, value in row["if"].items()
+        )
+        rows.append((when or "Any other case", reason_label(row["then"])))
+    return rows
+
+
+def round_settings_in_words(rules) -> list[tuple[str, str]]:
+    """The round's other settings as (label, value) rows."""
+    tsf = (
+        f"£{rules.targeted_support_funding_gbp} for a funded place at a setting with 1 to "
+        f"{rules.targeted_support_max_pupils} pupils"
+        if rules.targeted_support_funding_gbp
+        else "None"
+    )
+    return [
+        ("State-funded establishment types (GIAS codes)", ", ".join(map(str, rules.eligible_type_codes))),
+        ("Local authorities outside England (codes)", ", ".join(rules.outside_england_la_codes) or "None"),
+        (
+            "Establishment types outside England (codes)",
+            ", ".join(map(str, rules.outside_england_type_codes)) or "None",
+        ),
+        ("Most years as a headteacher for the coaching offer", str(rules.ehco_max_years_as_headteacher)),
+        ("Targeted support funding", tsf),
+        (
+            "Checked first, in every round",
+            "No scholarship funding in the cohort; outside England; funded for this NPQ before",
+        ),
+        ("When no rule applies", reason_label("ineligible_establishment_type")),
+    ]
