@@ -610,6 +610,18 @@ def test_assess_funding_command_prints_decisions_in_order(tmp_path):
             '[{"round": "2025", "course": "NPQH", "eligibility_lists": ["pp99"]}]',
             "item 0: field 'eligibility_lists'",
         ),
+        (
+            '[{"round": "2026", "course": "EHCO", "npqh_status": "soon"}]',
+            "item 0: field 'npqh_status': must be one of completed, in_progress, will_start, none",
+        ),
+        (
+            '[{"round": "2026", "course": "NPQH", "referred_by_return_to_teaching_adviser": "yes"}]',
+            "item 0: field 'referred_by_return_to_teaching_adviser': must be true or false",
+        ),
+        (
+            '[{"round": "2025-26", "course": "NPQH", "eligibility_lists": ["la_nursery"]}]',
+            "item 0: field 'eligibility_lists'",
+        ),
         ('{"round": "2025"}', "input must be a JSON list"),
         ('[{"round": "2025",', "input is not valid JSON"),
         ('["NPQH"]', "item 0: field '(item)': must be a JSON object"),
@@ -620,6 +632,41 @@ def test_malformed_input_exits_2_names_item_and_field_and_prints_nothing(payload
     assert result.returncode == 2
     assert result.stdout == ""
     assert message in result.stderr
+
+
+def test_the_new_facts_are_optional_and_old_inputs_still_read():
+    # An input written before the 2025-26 and 2026 rounds: no new keys, same decisions.
+    old = [{"round": r, **f} for r, f, *_ in TABLE]
+    result = run_command(json.dumps(old))
+    assert result.returncode == 0, result.stderr
+    assert [d["reason"] for d in json.loads(result.stdout)] == [row[2] for row in TABLE]
+    new = [
+        {"round": "2026", "course": "NPQH", "in_england": True, "work_setting": "other"},
+        {
+            "round": "2026",
+            "course": "NPQH",
+            "in_england": True,
+            "work_setting": "other",
+            "referred_by_return_to_teaching_adviser": True,
+        },
+        {**EHCO, "round": "2025-26", "work_setting": "early_years", "npqh_status": "will_start"},
+        {
+            "round": "2025-26",
+            "course": "NPQSENCO",
+            "in_england": True,
+            "work_setting": "early_years",
+            "kind_of_nursery": "local_authority_maintained_nursery",
+            "establishment_type_code": 15,
+            "eligibility_lists": ["la_disadvantaged_nursery"],
+        },
+    ]
+    decisions = json.loads(run_command(json.dumps(new)).stdout)
+    assert [(d["funded"], d["reason"], d["subject_to_review"]) for d in decisions] == [
+        (False, "ineligible_establishment_type", False),
+        (False, "referred_by_return_to_teaching_adviser", True),
+        (True, "funded_ehco", False),
+        (True, "funded", False),
+    ]
 
 
 def test_assess_funding_needs_no_database(tmp_path):
