@@ -74,7 +74,10 @@ def pages() -> list[Page]:
     from accounts.models import User
     from programmes.models import Course, Participant
 
-    big_course = Course.objects.annotate(size=Count("participants")).order_by("-size", "pk").first()
+    courses = Course.objects.annotate(size=Count("participants")).select_related("cohort")
+    big_course = courses.order_by("-size", "pk").first()
+    # A course of the usual size in the same hub: the page's time should not grow with the size.
+    usual_course = courses.filter(cohort__hub=big_course.cohort.hub_id).order_by("size", "pk").first()
     participant = Participant.objects.get(user__email=PARTICIPANT_EMAIL)
     assert User.objects.filter(email=admin_email(1), hub_memberships__hub=big_course.cohort.hub_id).exists()
     return [
@@ -85,6 +88,11 @@ def pages() -> list[Page]:
             f"course engagement page, {big_course.size:,} participants",
             "hub_admin",
             f"/admin/programmes/course/{big_course.pk}/engagement/",
+        ),
+        Page(
+            f"course engagement page, {usual_course.size:,} participants",
+            "hub_admin",
+            f"/admin/programmes/course/{usual_course.pk}/engagement/",
         ),
         Page("participant home", "participant", "/"),
         Page("participant engagement page", "participant", f"/enrolments/{participant.pk}/"),
