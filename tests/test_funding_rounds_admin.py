@@ -98,3 +98,20 @@ def test_a_new_round_must_bring_its_table():
     assert decide(parse_facts({"round": "2026", "course": "NPQLT", "in_england": True}), rules).reason == (
         "ineligible_establishment_type"
     )
+
+
+def test_hub_staff_see_their_cohorts_round_and_its_rules_but_cannot_change_them(client):
+    from tests.factories import CohortFactory, HubFactory, HubStaffFactory
+
+    hub = HubFactory()
+    staff = HubStaffFactory(hub=hub)
+    cohort = CohortFactory(hub=hub, funding_round=FundingRound.objects.get(code="2025-26"))
+    client.force_login(staff)
+    cohort_page = client.get(f"/admin/programmes/cohort/{cohort.pk}/change/").content.decode()
+    round_url = URL.format(cohort.funding_round.pk)
+    assert "2025-26 (targeted scholarships, August 2025 to May 2026)" in cohort_page
+    page = client.get(round_url).content.decode()
+    assert "on DfE&#x27;s lists: Local authority nurseries" in page  # the LA nursery rule, in words
+    response = _post(client, cohort.funding_round, {"ehco_max_years_as_headteacher": 9})
+    assert response.status_code == 403
+    assert FundingRound.objects.get(code="2025-26").rules_data == {}
