@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import platform
+import subprocess
 import sys
 import time
 import traceback
@@ -36,6 +38,7 @@ from bench.report import format_table, not_measured, replace_section  # noqa: E4
 
 DOCS = ROOT / "docs" / "benchmarks.md"
 PARTS = ("pages", "imports", "engagement")
+MEASUREMENT_TIMEOUT_S = int(os.environ.get("BENCH_MEASUREMENT_TIMEOUT", "1200"))
 ROW_KEYS = ("what", "measured_s", "baseline", "baseline_s", "ratio", "goal", "met", "notes")
 
 
@@ -87,7 +90,35 @@ def _complete(row: object, source: str) -> dict[str, object]:
     return {key: row.get(key) for key in ROW_KEYS} | {k: v for k, v in row.items() if k not in ROW_KEYS}
 
 
-def module_rows(module_name: str, log: Callable[[str], None]) -> list[dict[str, object]]:
+def call_in_process(module_name: str, function: Callable[[], object]) -> object:
+    return function()
+
+
+def call_in_subprocess(module_name: str, function: Callable[[], object]) -> object:
+    """Run one measurement function in a fresh process, stopped after MEASUREMENT_TIMEOUT_S: a
+    slow import (the LMS import took 95 minutes for 100,000 rows) must not hold the table up
+    for ever, and each measurement's memory is its own. Its rows come back as JSON."""
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed argument list
+            [sys.executable, __file__, "--measure", f"{module_name}:{function.__name__}"],
+            stdout=subprocess.PIPE,
+            text=True,
+            timeout=MEASUREMENT_TIMEOUT_S,
+            cwd=ROOT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise TimeoutError(f"stopped after {MEASUREMENT_TIMEOUT_S / 60:.0f} minutes") from None
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"its process failed (exit status {result.returncode}; its error is printed above)"
+        )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def module_rows(
+    module_name: str, log: Callable[[str], None], call: Callable[[str, Callable], object] = call_in_process
+) -> list[dict[str, object]]:
     """The rows of one measurement module's functions; failures become "not measured" rows."""
     try:
         module = importlib.import_module(module_name)
@@ -106,7 +137,7 @@ def module_rows(module_name: str, log: Callable[[str], None]) -> list[dict[str, 
         log(f"{name} ...")
         started = time.perf_counter()
         try:
-            result = function()
+            result = call(module_name, function)
         except Exception as error:
             traceback.print_exc()
             rows.append(not_measured(name, f"{type(error).__name__}: {error}"))
@@ -164,7 +195,14 @@ def main() -> None:
     parser.add_argument(
         "--regenerate", action="store_true", help="generate the dataset again even if present"
     )
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # module:function, in a subprocess
     args = parser.parse_args()
+    if args.measure:
+        setup()
+        module_name, name = args.measure.split(":")
+        rows = getattr(importlib.import_module(module_name), name)()
+        print(json.dumps(rows, default=str))
+        return
     parts = [part.strip() for part in args.only.split(",") if part.strip()]
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:
@@ -197,7 +235,7 @@ def main() -> None:
             rows.append(not_measured("pages", f"{type(error).__name__}: {error}"))
     for part in ("imports", "engagement"):
         if part in parts:
-            rows += module_rows(f"bench.{part}", log)
+            rows += module_rows(f"bench.{part}", log, call=call_in_subprocess)
 
     finished = datetime.now(UTC)
     section = document(rows, facts, about, (start_load, os.getloadavg()), finished)
