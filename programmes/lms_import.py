@@ -22,12 +22,13 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import BooleanField, F, Func, Q, QuerySet
+from django.db.models import BooleanField, F, Func, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -47,22 +48,27 @@ class LmsOutcome:
     problems: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _completed_at(value: str) -> datetime:
+# The formats accepted, by the separators a value of each must contain: a value is tried only
+# against those it could match (a failed strptime costs as much as a successful one, and a
+# large export has 100,000 of them).
+FORMATS_BY_SHAPE = {
+    "/": ("%d/%m/%Y %H:%M", "%d/%m/%Y"),
+    "T": ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"),
+    " ": ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"),
+    "": ("%Y-%m-%d",),
+}
+
+
+def _completed_at(value: str, local: tzinfo | None = None) -> datetime:
+    """An aware datetime; a value without an offset is in ``local`` (the current time zone)."""
     value = value.strip()
-    for pattern in (
-        "%Y-%m-%dT%H:%M:%S%z",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%d",
-        "%d/%m/%Y %H:%M",
-        "%d/%m/%Y",
-    ):
+    shape = next((separator for separator in ("/", "T", " ") if separator in value), "")
+    for pattern in FORMATS_BY_SHAPE[shape]:
         try:
             moment = datetime.strptime(value, pattern)  # noqa: DTZ007 - made aware below
         except ValueError:
             continue
-        return moment if moment.tzinfo else timezone.make_aware(moment)
+        return moment if moment.tzinfo else moment.replace(tzinfo=local or timezone.get_current_timezone())
     raise ValueError(f"completed_at {value!r} is not a date and time like 2025-11-05 16:30")
 
 
@@ -107,61 +113,86 @@ class _Row:
 
 
 def _read(raw: bytes) -> list[_Row]:
-    reader = csv.DictReader(io.StringIO(decode(raw), newline=""))
-    header = {name.strip().lower() for name in reader.fieldnames or []}
-    missing = sorted(COLUMNS - header)
+    reader = csv.reader(io.StringIO(decode(raw), newline=""))
+    names = [name.strip().lower() for name in next(reader, [])]
+    missing = sorted(COLUMNS - set(names))
     if missing:
         raise MalformedFile(
             "The file needs the columns participant (email or TRN), activity_code and completed_at; missing: "
             + ", ".join(missing)
             + ". Nothing was loaded."
         )
-    rows = []
-    for raw_row in reader:
-        row = {key.strip().lower(): (value or "").strip() for key, value in raw_row.items() if key}
+    # As a csv.DictReader reads it: the last column of a name counts, missing cells are empty.
+    who_at, code_at, when_at = (
+        max(i for i, name in enumerate(names) if name == column)
+        for column in ("participant", "activity_code", "completed_at")
+    )
+    rows, local = [], timezone.get_current_timezone()
+    for row in reader:
+        if not row:
+            continue  # a blank line
+        who, code, when = (row[i].strip() if i < len(row) else "" for i in (who_at, code_at, when_at))
         try:
-            completed_at, problem = _completed_at(row["completed_at"]), ""
+            completed_at, problem = _completed_at(when, local), ""
         except ValueError as exc:
             completed_at, problem = None, str(exc)
-        rows.append(_Row(reader.line_num, row["participant"], row["activity_code"], completed_at, problem))
+        rows.append(_Row(reader.line_num, who, code, completed_at, problem))
     return rows
 
 
 @dataclass
 class _Enrolment:
-    position: int  # in the participants' default order: the first match wins, as it always has
+    email: str  # on one course, the first by email wins (the participants' default order)
     pk: int
     course_id: int
     group_id: int | None
 
 
-def _enrolments(rows: list[_Row], live: QuerySet[Participant]) -> dict[str, list[_Enrolment]]:
-    """Each identifier of the file -> the live enrolments it names (by email or TRN), in order.
+def _values_table(values: Sequence[str], alias: str) -> tuple[str, object]:
+    """``values`` as a table ``alias`` with one column ``value``, given as one parameter."""
+    if connection.vendor == "postgresql":
+        return f"unnest(%s::text[]) AS {alias}(value)", list(values)
+    return f"json_each(%s) AS {alias}", json.dumps(list(values))
 
-    Two statements: the users by ``lower(email)`` (its unique index), then their enrolments or
-    those with one of the TRNs (an index each: PostgreSQL combines them in a BitmapOr)."""
+
+def _enrolments(rows: list[_Row], live: QuerySet[Participant]) -> dict[str, list[_Enrolment]]:
+    """Each identifier of the file -> the live enrolments it names (by email or TRN).
+
+    One statement: the participants whose user's ``lower(email)`` (its unique index) or whose
+    TRN (its index) is among the file's, each side a join of its own in a UNION (an OR across
+    the two tables would read every participant; joins, not IN, let the planner see how many
+    identifiers there are: index lookups for a few, one pass for most of the participants)."""
     whos = {row.who for row in rows if row.who and not row.problem}
-    emails = sorted({who.lower() for who in whos})
-    trns = sorted({t for who in whos if len(t := who.replace(" ", "")) <= 7})
     if not whos:
         return {}
-    user_ids = list(
-        get_user_model().objects.filter(OneOf(Lower("email"), emails)).order_by().values_list("pk", flat=True)
+    # An email has an @ (a TRN has not): each identifier is looked up where it can be found.
+    emails, email_param = _values_table(sorted({who.lower() for who in whos if "@" in who}), "e")
+    trns, trn_param = _values_table(sorted({t for who in whos if len(t := who.replace(" ", "")) <= 7}), "t")
+    participants, users = _qn(Participant), _qn(get_user_model())
+    named = RawSQL(  # noqa: S611 - names from the models, values are parameters
+        f"SELECT p.id FROM {emails} JOIN {users} u ON lower(u.email) = e.value"  # noqa: S608
+        f" JOIN {participants} p ON p.user_id = u.id"
+        f" UNION SELECT p.id FROM {trns} JOIN {participants} p ON p.trn = t.value",
+        (email_param, trn_param),
     )
-    found = live.filter(Q(OneOf(F("user_id"), user_ids)) | Q(OneOf(F("trn"), trns))).values_list(
-        "pk", "course_id", "group_id", "trn", Lower("user__email")
+    found = (
+        live.filter(pk__in=named)
+        .order_by()
+        .values_list("pk", "course_id", "group_id", "trn", Lower("user__email"))
     )
     by_email: dict[str, list[_Enrolment]] = defaultdict(list)
     by_trn: dict[str, list[_Enrolment]] = defaultdict(list)
-    for position, (pk, course_id, group_id, trn, email) in enumerate(found):
-        enrolment = _Enrolment(position, pk, course_id, group_id)
+    for pk, course_id, group_id, trn, email in found:
+        enrolment = _Enrolment(email, pk, course_id, group_id)
         by_email[email].append(enrolment)
         if trn:
             by_trn[trn].append(enrolment)
     matches = {}
     for who in whos:
-        named = {e.pk: e for e in by_email.get(who.lower(), []) + by_trn.get(who.replace(" ", ""), [])}
-        matches[who] = sorted(named.values(), key=lambda e: e.position)
+        by_both = by_email.get(who.lower(), []) + by_trn.get(who.replace(" ", ""), [])
+        if len(by_both) > 1:
+            by_both = sorted({e.pk: e for e in by_both}.values(), key=lambda e: (e.email, e.pk))
+        matches[who] = by_both
     return matches
 
 
@@ -234,22 +265,33 @@ def import_lms_completions(
 
 def _existing_marks(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
     """(participant, activity) -> status of the marks already recorded for ``pairs``: one
-    statement, through the unique (participant, activity) index."""
+    statement looking each pair up in the unique (participant, activity) index. (On PostgreSQL
+    a LATERAL subquery keeps it to those lookups: as a plain join the planner hashes the whole
+    attendance table, millions of marks, for a large file.)"""
     if not pairs:
         return {}
     table, values = _rows_table([("participant_id", "bigint"), ("activity_id", "bigint")], sorted(pairs))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT m.participant_id, m.activity_id, m.status FROM {_qn(Attendance)} m JOIN {table}"  # noqa: S608 - names from the models
-            " ON m.participant_id = v.participant_id AND m.activity_id = v.activity_id",
-            values,
+    marks = _qn(Attendance)
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT v.participant_id, v.activity_id, m.status FROM {table} CROSS JOIN LATERAL"  # noqa: S608 - names from the models
+            f" (SELECT status FROM {marks} m WHERE m.participant_id = v.participant_id"
+            " AND m.activity_id = v.activity_id LIMIT 1) m"  # LIMIT: looked up, not joined
         )
+    else:
+        sql = (
+            f"SELECT m.participant_id, m.activity_id, m.status FROM {table} JOIN {marks} m"  # noqa: S608
+            " ON m.participant_id = v.participant_id AND m.activity_id = v.activity_id"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
         return {(participant, activity): status for participant, activity, status in cursor.fetchall()}
 
 
 def _write_marks(writes: dict[tuple[int, int], tuple[datetime, bool]], *, by) -> None:
-    """Insert the new marks and complete the others in one upsert, then their history in one
-    INSERT ... SELECT: what ``save()`` would record, row by row ('+' new, '~' changed)."""
+    """Insert the new marks and complete the others in one upsert, with their history as
+    ``save()`` would record it ('+' new, '~' changed): on PostgreSQL in the same statement, from
+    the rows the upsert returns; elsewhere in a second one."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     by_id = by.pk if by is not None else None
     table, values = _rows_table(
@@ -266,26 +308,42 @@ def _write_marks(writes: dict[tuple[int, int], tuple[datetime, bool]], *, by) ->
     )
     marks = _qn(Attendance)
     done = ", ".join(f"'{status}'" for status in DONE)
+    upsert = (
+        f"INSERT INTO {marks} (participant_id, activity_id, status, recorded_by_id, recorded_at, completed_at)"  # noqa: S608 - names from the models, values are parameters
+        " SELECT v.participant_id, v.activity_id, %s, %s, %s, v.completed_at FROM {rows} WHERE true"
+        " ON CONFLICT (participant_id, activity_id) DO UPDATE SET status = EXCLUDED.status,"
+        " recorded_by_id = EXCLUDED.recorded_by_id, recorded_at = EXCLUDED.recorded_at,"
+        f" completed_at = EXCLUDED.completed_at WHERE {marks}.status NOT IN ({done})"
+    )
+    upsert_params = [Attendance.Status.COMPLETED, by_id, now]
+    keep_history = getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
+    history = Attendance.history.model
+    tracked = [history._meta.get_field(f.name).column for f in history.tracked_fields]
+    into_history = (
+        f"INSERT INTO {_qn(history)} ({', '.join(tracked)}, history_date, history_change_reason,"
+        f" history_type, history_user_id) SELECT {', '.join(f'm.{c}' for c in tracked)}, %s, NULL,"
+        " CASE WHEN v.new = 1 THEN '+' ELSE '~' END, %s"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {marks} (participant_id, activity_id, status, recorded_by_id, recorded_at, completed_at)"  # noqa: S608 - names from the models, values are parameters
-            f" SELECT v.participant_id, v.activity_id, %s, %s, %s, v.completed_at FROM {table} WHERE true"
-            " ON CONFLICT (participant_id, activity_id) DO UPDATE SET status = EXCLUDED.status,"
-            " recorded_by_id = EXCLUDED.recorded_by_id, recorded_at = EXCLUDED.recorded_at,"
-            f" completed_at = EXCLUDED.completed_at WHERE {marks}.status NOT IN ({done})",
-            [Attendance.Status.COMPLETED, by_id, now, *values],
-        )
-        if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        if connection.vendor == "postgresql":
+            # v is read once; the history joins the rows written (returned) to it.
+            sql = f"WITH v AS (SELECT * FROM {table}), written AS ({upsert.format(rows='v')}"  # noqa: S608
+            if not keep_history:
+                cursor.execute(f"{sql}) SELECT count(*) FROM written", [*values, *upsert_params])  # noqa: S608
+                return
+            sql += (
+                f" RETURNING {', '.join(tracked)}) {into_history} FROM written m JOIN v"
+                " ON m.participant_id = v.participant_id AND m.activity_id = v.activity_id"
+            )
+            cursor.execute(sql, [*values, *upsert_params, now, by_id])
             return
-        history = Attendance.history.model
-        tracked = [history._meta.get_field(f.name).column for f in history.tracked_fields]
-        cursor.execute(
-            f"INSERT INTO {_qn(history)} ({', '.join(tracked)}, history_date, history_change_reason,"  # noqa: S608
-            f" history_type, history_user_id) SELECT {', '.join(f'm.{c}' for c in tracked)}, %s, NULL,"
-            f" CASE WHEN v.new = 1 THEN '+' ELSE '~' END, %s FROM {marks} m JOIN {table}"
-            " ON m.participant_id = v.participant_id AND m.activity_id = v.activity_id",
-            [now, by_id, *values],
-        )
+        cursor.execute(upsert.format(rows=table), [*upsert_params, *values])
+        if keep_history:
+            cursor.execute(
+                f"{into_history} FROM {marks} m JOIN {table}"
+                " ON m.participant_id = v.participant_id AND m.activity_id = v.activity_id",
+                [now, by_id, *values],
+            )
 
 
 def _qn(model) -> str:

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 
 from funding.imports import MalformedFile
@@ -168,7 +169,8 @@ def test_the_import_makes_the_same_statements_for_ten_rows_or_a_thousand(rows, d
         lines += [f"{who},{unit.code},2025-11-2{n % 10} 10:00" for unit in units[:8]]
         lines += [f"{who},unit-99,2025-11-20", f"nobody-{n}@school.example,unit-1,2025-11-20"]
     raw = "\r\n".join(lines).encode()
-    with django_assert_num_queries(9):
+    # Savepoint, participants, activities, marks, upsert with history (SQLite: two), imported_on, release.
+    with django_assert_num_queries(7 if connection.vendor == "postgresql" else 8):
         outcome = import_lms_completions(
             raw,
             participants=visible_to(Participant.objects.all(), staff),
