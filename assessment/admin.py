@@ -227,7 +227,14 @@ class EntryForm(forms.ModelForm):
 class EntryAdmin(HubScopedAdmin):
     form = EntryForm
     list_display = ("participant", "window", "access", "engagement_at_opening", "extended_until")
-    list_select_related = ("participant__user", "window__course__programme", "window__course__cohort")
+    # What the row's names read (the participant's course too): no query per row.
+    list_select_related = (
+        "participant__user",
+        "participant__course__programme",
+        "participant__course__cohort",
+        "window__course__programme",
+        "window__course__cohort",
+    )
     list_filter = ("access",)
     search_fields = ("participant__user__email", "participant__trn")
     readonly_fields = (

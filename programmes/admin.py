@@ -25,6 +25,7 @@ from npq_portal.admin_accessibility import LabelledTabularInline
 from npq_portal.csv_export import csv_response
 
 from . import admin_views
+from .admin_filters import NameSearchFilter, scoped_filter
 from .models import (
     Activity,
     Attendance,
@@ -38,7 +39,7 @@ from .models import (
     Participant,
     Programme,
 )
-from .selectors import HUB_PATHS, administered, may_change, visible_to
+from .selectors import HUB_PATHS, administered, may_change
 from .services import (
     EnrolmentError,
     activity_save,
@@ -49,16 +50,7 @@ from .services import (
     sync_staff_access,
     validate_enrolment,
 )
-
-
-class scoped_filter(admin.RelatedOnlyFieldListFilter):
-    """Choices only from rows the user can see, labelled without a query per choice."""
-
-    def field_choices(self, field, request, model_admin):
-        pk_qs = model_admin.get_queryset(request).distinct().values_list(f"{self.field_path}__pk", flat=True)
-        related = field.related_model._default_manager.filter(pk__in=pk_qs)
-        related = related.select_related(*getattr(field.related_model, "label_related", ()))
-        return [(obj.pk, str(obj)) for obj in related]
+from .staff_scope import visible_in_request
 
 
 @admin.action(description="Export selected rows as CSV")
@@ -103,8 +95,12 @@ class HubScopedAdmin(admin.ModelAdmin):
     csv_columns: Sequence[tuple[str, str]] = ()
     actions = (export_as_csv,)
 
+    # Lists stay as fast at 100,000 rows as at 10: the unfiltered total would count every row
+    # of the hub again on each page (the filtered count is still shown).
+    show_full_result_count = False
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return visible_to(super().get_queryset(request), request.user)
+        return visible_in_request(super().get_queryset(request), request)
 
     # Seeing a row (as a facilitator) is not changing it: writes need the row's hub administered.
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -412,7 +408,7 @@ class ActivityAdmin(HubScopedAdmin):
     list_filter = (
         ("course__cohort", scoped_filter),
         ("course__programme", scoped_filter),
-        ("group", scoped_filter),
+        ("group__name", NameSearchFilter),
         "kind",
         "required",
     )
@@ -517,11 +513,14 @@ class NeedsGroupFilter(admin.SimpleListFilter):
 @admin.register(Participant)
 class ParticipantAdmin(HubScopedAdmin, SimpleHistoryAdmin):
     list_display = ("user", "trn", "course", group_name, "status", "status_changed_on")
+    # Newest first, in primary-key order: the model's order goes through joins and sorted
+    # every row of the hub for each page.
+    ordering = ("-pk",)
     list_select_related = ("user", "course__programme", "course__cohort", "group")
     list_filter = (
         ("course__cohort", scoped_filter),
         ("course__programme", scoped_filter),
-        ("group", scoped_filter),
+        ("group__name", NameSearchFilter),
         NeedsGroupFilter,
         "status",
     )
@@ -609,6 +608,9 @@ class ParticipantAdmin(HubScopedAdmin, SimpleHistoryAdmin):
 @admin.register(Attendance)
 class AttendanceAdmin(HubScopedAdmin, SimpleHistoryAdmin):
     list_display = ("participant_email", "activity", "status", "recorded_by", "recorded_at")
+    # Newest first, in primary-key order: the model's order goes through joins and sorted
+    # every row of the hub for each page.
+    ordering = ("-pk",)
     list_select_related = ("participant__user", "activity", "recorded_by")
 
     @admin.display(description="Participant", ordering="participant__user__email")
@@ -617,7 +619,7 @@ class AttendanceAdmin(HubScopedAdmin, SimpleHistoryAdmin):
 
     list_filter = (
         ("activity__course__cohort", scoped_filter),
-        ("participant__group", scoped_filter),
+        ("participant__group__name", NameSearchFilter),
         "status",
     )
     search_fields = (

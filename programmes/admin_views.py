@@ -11,9 +11,11 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 from django.views.generic import FormView, TemplateView
 
@@ -260,23 +262,34 @@ class LmsImportView(AdminPageMixin, FormView):
 
 
 class CourseEngagementView(AdminPageMixin, TemplateView):
-    """At-risk participants of a course and the spread of engagement in each group."""
+    """At-risk participants of a course, a page at a time, and the spread of engagement in each
+    group: the same queries for a course of 20 or of 20,000."""
 
     template_name = "admin/programmes/course/engagement.html"
+    at_risk_per_page = 50
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         from .engagement import ENGAGEMENT_BAR, TASK_RECORD_DAYS, awaiting_records
         from .selectors import course_engagement
+        from .staff_scope import request_scope, visible_in_request
 
         course = get_object_or_404(
             self.model_admin.get_queryset(self.request).select_related("programme", "cohort"),
             pk=kwargs["course_id"],
         )
-        data = course_engagement(
-            course=course, participants=visible_to(Participant.objects.all(), self.request.user)
-        )
-        charts = [(name, _bars(counts)) for name, counts in data["groups"]]
-        groups = list(visible_to(Group.objects.filter(course=course), self.request.user))
+        # The course's hub administrators see all of its participants: no list of them to match.
+        scope = request_scope(self.request)
+        if self.request.user.is_superuser or course.cohort.hub_id in scope.hub_ids:
+            participants = None
+        else:
+            participants = visible_in_request(Participant.objects.filter(course=course), self.request)
+        data = course_engagement(course=course, participants=participants)
+        paginator = Paginator(data.pop("at_risk"), self.at_risk_per_page)
+        page = paginator.get_page(self.request.GET.get("page"))  # anything else: the first or last page
+        charts = [
+            (name, bars, _chart(name, bars)) for name, bars in ((n, _bars(c)) for n, c in data["groups"])
+        ]
+        groups = list(visible_in_request(Group.objects.filter(course=course).order_by("name"), self.request))
         return {
             **super().get_context_data(**kwargs),
             **self.admin_context(f"Engagement: {course}"),
@@ -284,6 +297,9 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
             "charts": charts,
             "bar": ENGAGEMENT_BAR,
             **data,
+            "at_risk": list(page.object_list),
+            "at_risk_page": page,
+            "page_range": paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
             "groups": groups,
             "awaiting": awaiting_records(course_id=course.pk, groups=groups),
             "task_record_days": TASK_RECORD_DAYS,
@@ -304,6 +320,49 @@ def _bars(counts: list[int]) -> list[dict[str, Any]]:
         }
         for i, n in enumerate(counts)
     ]
+
+
+def _chart(name: str, bars: list[dict[str, Any]]) -> str:
+    """The histogram as SVG, built here rather than in the template: a course has a chart for each
+    of its (up to hundreds of) groups, and the template language took most of the page's time."""
+    shapes = []
+    for i, b in enumerate(bars):
+        shapes.append(
+            format_html(
+                '<rect x="{}" y="{}" width="28" height="{}" fill="{}"><title>{}: {}</title></rect>',
+                b["x"],
+                b["y"],
+                b["height"],
+                "#00703c" if i >= 9 else "#1d70b8",
+                b["label"],
+                b["count"],
+            )
+        )
+        if b["count"]:
+            shapes.append(
+                format_html(
+                    '<text x="{}" y="{}" font-size="11" text-anchor="middle">{}</text>',
+                    b["x"] + 14,
+                    b["y"] - 3,
+                    b["count"],
+                )
+            )
+        shapes.append(
+            format_html(
+                '<text x="{}" y="156" font-size="9" text-anchor="middle">{}</text>', b["x"] + 14, b["start"]
+            )
+        )
+    return format_html(
+        '<svg role="img" aria-label="Number of participants of {} in each 10% band of engagement" '
+        'width="100%" viewBox="0 0 380 180" xmlns="http://www.w3.org/2000/svg">'
+        '<line x1="36" y1="140" x2="364" y2="140" stroke="#0b0c0c"/>'
+        '<line x1="328" y1="10" x2="328" y2="150" stroke="#d4351c" stroke-dasharray="4 3"/>'
+        '<text x="324" y="20" font-size="11" fill="#d4351c" text-anchor="end">90%</text>'
+        "{}"
+        '<text x="200" y="174" font-size="11" text-anchor="middle">engagement (%)</text></svg>',
+        name,
+        format_html_join("", "{}", ((shape,) for shape in shapes)),
+    )
 
 
 class GroupGridView(AdminPageMixin, TemplateView):

@@ -157,31 +157,45 @@ def calendar_activities(*, user: User, since: date | None = None) -> QuerySet[Ac
     return activities.select_related("course__programme", "course__cohort__hub", "group").distinct()
 
 
-def course_engagement(*, course, participants: QuerySet[Participant]) -> dict:
-    """For staff: tallies of the course's live ``participants`` (those they may see), the at-risk
-    ones, and each group's spread."""
-    from .engagement import distribution
+ENGAGEMENT_BANDS = 10  # the staff charts' 10%-wide bands (100% goes in the top one)
+
+
+def course_engagement(*, course, participants: QuerySet[Participant] | None = None) -> dict:
+    """For staff: the tallies of the course's live ``participants`` (those they may see) in
+    two queries whatever the size of the course (how many are tallied and when last; each group's
+    spread counted in the database, one conditional count per band) and the at-risk ones as a
+    query for the page to paginate."""
+    from django.db.models import Count, Max
+
     from .models import EngagementTally
 
-    tallies = list(
-        EngagementTally.objects.filter(
-            participant__course=course,
-            participant__status__in=Participant.LIVE_STATUSES,
-            participant__in=participants,
-        )
-        .select_related("participant__user", "participant__group")
-        .order_by("percent", "participant__user__email")
+    tallies = EngagementTally.objects.filter(
+        participant__course=course, participant__status__in=Participant.LIVE_STATUSES
     )
-    at_risk = [t for t in tallies if not t.on_track]
-    by_group: dict[str, list] = {}
-    for tally in tallies:
-        name = tally.participant.group.name if tally.participant.group_id else "No group"
-        by_group.setdefault(name, []).append(tally.percent)
+    if participants is not None:  # None: all of the course's (its hub's administrators)
+        tallies = tallies.filter(participant__in=participants)
+    totals = tallies.aggregate(tallied=Count("pk"), computed_at=Max("computed_at"))
+    width = 100 // ENGAGEMENT_BANDS
+    top = ENGAGEMENT_BANDS - 1
+    bands = {
+        f"band_{i}": Count(
+            "pk",
+            filter=Q(percent__gte=i * width) & (Q(percent__lt=(i + 1) * width) if i < top else Q()),
+        )
+        for i in range(ENGAGEMENT_BANDS)
+    }
+    spread = tallies.values("participant__group__name").annotate(**bands).order_by("participant__group__name")
+    groups = sorted(
+        (row["participant__group__name"] or "No group", [row[f"band_{i}"] for i in range(ENGAGEMENT_BANDS)])
+        for row in spread
+    )
     return {
-        "tallies": tallies,
-        "at_risk": at_risk,
-        "groups": [(name, distribution(percents)) for name, percents in sorted(by_group.items())],
-        "computed_at": max((t.computed_at for t in tallies), default=None),
+        "tallied": totals["tallied"],
+        "computed_at": totals["computed_at"],
+        "at_risk": tallies.filter(on_track=False)
+        .select_related("participant__user", "participant__group")
+        .order_by("percent", "participant__user__email", "pk"),
+        "groups": groups,
     }
 
 
