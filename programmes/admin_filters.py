@@ -49,7 +49,9 @@ class NameSearchFilter(admin.FieldListFilter):
         super().__init__(field, request, params, model, model_admin, field_path)
         self.title = field.model._meta.verbose_name
         value = self.used_parameters.get(self.parameter_name) or ""
-        self.value = (value[-1] if isinstance(value, list) else value).strip()[:100]
+        value = value[-1] if isinstance(value, list) else value
+        # Control characters never appear in a name (and PostgreSQL refuses NUL outright).
+        self.value = "".join(c for c in value if c.isprintable()).strip()[:100]
         if self.value:
             self.used_parameters[self.parameter_name] = [self.value]
         else:

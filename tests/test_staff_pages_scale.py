@@ -1,0 +1,172 @@
+"""Staff pages built for a large hub: the scoping read once per request sees exactly the rows
+``visible_to`` does, the group filter is a labelled name search, and the course engagement
+page pages its at-risk list and counts each group's spread in the database."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.test import RequestFactory
+from django.urls import reverse
+
+from programmes.engagement import distribution
+from programmes.models import EngagementTally, Group, HubMembership, Participant
+from programmes.selectors import HUB_PATHS, course_engagement, visible_to
+from programmes.staff_scope import visible_in_request
+from tests.factories import (
+    ActivityFactory,
+    GroupFactory,
+    HubStaffFactory,
+    ParticipantFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 1, 10, 9, tzinfo=UTC)
+
+
+def tally(participant: Participant, percent, *, on_track: bool | None = None) -> EngagementTally:
+    return EngagementTally.objects.create(
+        participant=participant,
+        percent=None if percent is None else Decimal(percent),
+        due_weight=1,
+        on_track=(percent is not None and percent >= 90) if on_track is None else on_track,
+        computed_at=NOW,
+    )
+
+
+def test_the_request_scope_sees_exactly_the_rows_visible_to_sees():
+    here, there = GroupFactory(), GroupFactory()
+    hub, other_hub = here.course.cohort.hub, there.course.cohort.hub
+    second = GroupFactory(course=here.course)
+    for group in (here, second, there):
+        ParticipantFactory(group=group)
+        ActivityFactory(group=group)
+    ActivityFactory(group=None, course=here.course)  # a course-wide activity
+    admin = HubStaffFactory(hub=hub)
+    facilitator = HubStaffFactory(hub=hub, hub__role=HubMembership.Role.FACILITATOR)
+    here.facilitators.add(facilitator)
+    admin_facilitating_at_home = HubStaffFactory(hub=hub)
+    here.facilitators.add(admin_facilitating_at_home)
+    admin_facilitating_elsewhere = HubStaffFactory(hub=hub)
+    HubMembership.objects.create(
+        hub=other_hub, user=admin_facilitating_elsewhere, role=HubMembership.Role.FACILITATOR
+    )
+    there.facilitators.add(admin_facilitating_elsewhere)
+    nobody = UserFactory(is_staff=True)
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+
+    for user in (
+        admin,
+        facilitator,
+        admin_facilitating_at_home,
+        admin_facilitating_elsewhere,
+        nobody,
+        superuser,
+    ):
+        request = RequestFactory().get("/admin/")
+        request.user = user
+        for model in HUB_PATHS:
+            expected = set(visible_to(model._default_manager.all(), user).values_list("pk", flat=True))
+            seen = set(visible_in_request(model._default_manager.all(), request).values_list("pk", flat=True))
+            assert seen == expected, (user.email, model.__name__)
+    # The cases differ (the comparison is not between empty sets).
+    request = RequestFactory().get("/admin/")
+    request.user = admin_facilitating_elsewhere
+    assert set(visible_in_request(Group.objects.all(), request)) == {here, second, there}
+    request.user = facilitator
+    assert set(visible_in_request(Group.objects.all(), request)) == {here}
+
+
+def test_a_hub_administrator_is_scoped_by_hub_id_without_an_or(client):
+    group = GroupFactory()
+    request = RequestFactory().get("/admin/")
+    request.user = HubStaffFactory(hub=group.course.cohort.hub)
+    sql = str(visible_in_request(Participant.objects.all(), request).query)
+    assert f'"programmes_cohort"."hub_id" IN ({group.course.cohort.hub_id})' in sql
+    assert " OR " not in sql and "programmes_group_facilitators" not in sql
+
+
+def test_the_group_filter_is_a_labelled_name_search_keeping_the_other_filters(client):
+    seminars = GroupFactory(name="Tuesday seminars", capacity=10)
+    evenings = GroupFactory(course=seminars.course, name="Evening group", capacity=10)
+    mine = ParticipantFactory(group=seminars)
+    other = ParticipantFactory(group=evenings)
+    client.force_login(HubStaffFactory(hub=seminars.course.cohort.hub))
+    url = reverse("admin:programmes_participant_changelist")
+
+    page = client.get(url, {"status__exact": "active", "group__name__icontains": "  tuesday "})
+    html = page.content.decode()
+    assert list(page.context["cl"].result_list) == [mine]
+    assert '<label for="filter-group-name-icontains">Name of the group contains</label>' in html
+    assert 'name="group__name__icontains" value="tuesday"' in html
+    assert '<input type="hidden" name="status__exact" value="active">' in html
+    assert "Evening group" not in html  # no link for each group
+    assert set(client.get(url).context["cl"].result_list) == {mine, other}
+
+
+@pytest.mark.parametrize("typed", ["<script>alert(1)</script>", "x" * 5000, "nul\x00byte", "%_\\'"])
+def test_the_group_filter_answers_any_text_without_an_error(client, typed):
+    group = GroupFactory()
+    ParticipantFactory(group=group)
+    client.force_login(HubStaffFactory(hub=group.course.cohort.hub))
+    for model in ("participant", "activity", "attendance"):
+        name = "participant__group__name__icontains" if model == "attendance" else "group__name__icontains"
+        page = client.get(reverse(f"admin:programmes_{model}_changelist"), {name: typed})
+        assert page.status_code == 200
+        assert "<script>alert(1)</script>" not in page.content.decode()
+
+
+def test_the_spread_counted_in_the_database_is_the_same_as_counting_each_tally():
+    group = GroupFactory(name="Group A", capacity=50)
+    other = GroupFactory(course=group.course, name="Group B", capacity=50)
+    percents = [0, 9.99, 10, 45, 89.99, 90, 99.99, 100, None, 55.5]
+    for percent in percents:
+        tally(ParticipantFactory(group=group), percent)
+    tally(ParticipantFactory(group=other), 30)
+    tally(ParticipantFactory(course=group.course, group=None), 70)
+
+    spread = dict(course_engagement(course=group.course)["groups"])
+    assert spread["Group A"] == distribution([None if p is None else Decimal(str(p)) for p in percents])
+    assert spread["Group B"] == distribution([Decimal(30)])
+    assert spread["No group"] == distribution([Decimal(70)])
+
+
+def test_the_at_risk_list_comes_a_page_at_a_time(client):
+    group = GroupFactory(capacity=200)
+    for i in range(120):
+        tally(ParticipantFactory(group=group, user__email=f"p{i:03d}@school.example"), i % 80)
+    tally(ParticipantFactory(group=group), 95)
+    client.force_login(HubStaffFactory(hub=group.course.cohort.hub))
+    url = reverse("admin:programmes_course_engagement", args=[group.course_id])
+
+    first = client.get(url)
+    html = first.content.decode()
+    assert len(first.context["at_risk"]) == 50 and first.context["at_risk_page"].paginator.count == 120
+    assert [t.percent for t in first.context["at_risk"]] == sorted(
+        t.percent for t in first.context["at_risk"]
+    )
+    assert "At risk (120)" in html and "121 participants tallied" in html
+    assert '<nav class="govuk-pagination" aria-label="Pages of participants at risk">' in html
+    assert 'aria-label="Page 1" aria-current="page"' in html and 'rel="next"' in html
+    last = client.get(url, {"page": 3})
+    assert len(last.context["at_risk"]) == 20 and 'rel="prev"' in last.content.decode()
+    everyone = {t.pk for n in (1, 2, 3) for t in client.get(url, {"page": n}).context["at_risk"]}
+    assert len(everyone) == 120
+    for typed in ("abc", "-1", "99999", "1e9", ""):
+        assert client.get(url, {"page": typed}).status_code == 200
+
+
+def test_a_facilitator_pages_through_their_groups_at_risk_only(client):
+    mine = GroupFactory(capacity=100)
+    theirs = GroupFactory(course=mine.course, capacity=100)
+    for _ in range(3):
+        tally(ParticipantFactory(group=mine), 20)
+        tally(ParticipantFactory(group=theirs), 20)
+    fran = HubStaffFactory(hub=mine.course.cohort.hub, hub__role=HubMembership.Role.FACILITATOR)
+    mine.facilitators.add(fran)
+    client.force_login(fran)
+    page = client.get(reverse("admin:programmes_course_engagement", args=[mine.course_id]))
+    assert {t.participant.group for t in page.context["at_risk"]} == {mine}
+    assert [name for name, *_ in page.context["charts"]] == [mine.name]
+    assert page.context["tallied"] == 3
