@@ -173,8 +173,13 @@ def _no_stray_database_sessions(django_db_setup, django_db_blocker) -> Iterator[
     """Before the test database is dropped, end sessions a live-server thread may still hold."""
     yield
     from django.db import connection
+    from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
     if connection.vendor != "postgresql":
+        return
+    # When no test used the database, pytest-django made no test database and the connection is
+    # still on DATABASE_URL's own: ending its sessions would cut off anyone else using it.
+    if not connection.settings_dict["NAME"].startswith(TEST_DATABASE_PREFIX):
         return
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(
