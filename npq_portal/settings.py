@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "funding",
     "assessment",
     "notifications",
+    "dfe",
 ]
 
 MIDDLEWARE = [
@@ -345,6 +346,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "funding.tasks.fail_stale_imports",
         "schedule": crontab(minute="*/5"),
     },
+    # DfE's lead provider API (dfe/): read changed applications, and send any change to DfE whose
+    # task never ran or whose result was uncertain (decisions.md, 38). Both do nothing when
+    # DFE_API_URL is not set.
+    "dfe-sync-applications": {
+        "task": "dfe.tasks.sync_applications",
+        "schedule": crontab(minute="*/15"),
+    },
+    "dfe-send-changes": {
+        "task": "dfe.tasks.send_changes",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 # /healthz fails when a scheduled job has not finished a run in time (npq_portal/health.py).
 # On by default only with a broker: with eager tasks (`make run`) no beat runs the jobs.
@@ -430,3 +442,12 @@ FUNDING_CHECK_ROUND = env.str("FUNDING_CHECK_ROUND", default="2025")
 # Imports: a run whose worker has written nothing for this long is failed by a sweep.
 IMPORT_STALE_MINUTES = max(env.int("IMPORT_STALE_MINUTES", default=10), 1)
 PHASE = env.str("SERVICE_PHASE", default="Beta")
+# DfE's lead provider API v3 (dfe/, decisions.md 38). No DFE_API_URL: the link is off and the
+# portal works on its own. Tokens are stored encrypted with DFE_TOKEN_KEY (a Fernet key).
+DFE_API_URL = env.str("DFE_API_URL", default="")
+DFE_TOKEN_KEY = env.str("DFE_TOKEN_KEY", default="")
+DFE_CONNECT_TIMEOUT = env.float("DFE_CONNECT_TIMEOUT", default=5.0)
+DFE_READ_TIMEOUT = env.float("DFE_READ_TIMEOUT", default=30.0)
+# Reads (and writes DfE refused with 429) are retried with backoff: up to this many seconds at
+# first, jittered, doubling to at most a minute; 5 tries in all.
+DFE_RETRY_BACKOFF_SECONDS = env.float("DFE_RETRY_BACKOFF_SECONDS", default=1.0)

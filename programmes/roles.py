@@ -5,6 +5,8 @@ from django.contrib.auth.management import create_permissions
 
 HUB_ADMIN_GROUP = "Hub administrator"
 FACILITATOR_GROUP = "Facilitator"
+# Staff of a lead provider: hub administrators of all its hubs (dfe/services.py) and of its DfE link.
+LEAD_PROVIDER_GROUP = "Lead provider staff"
 
 # Django auth group -> {"app.model": actions}. Rows are further limited to the user's hub
 # (hub administrators) or groups (facilitators) by programmes.selectors.
@@ -26,6 +28,14 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "applications.application": ("view", "change"),
         "assessment.assessmentwindow": ("view", "add", "change"),
         "assessment.entry": ("view", "change"),
+        "dfe.dfeapplication": ("view",),
+        "dfe.dfewrite": ("view",),
+    },
+    LEAD_PROVIDER_GROUP: {
+        "dfe.leadprovideraccount": ("view", "change"),
+        "dfe.deliverypartner": ("view", "add", "change", "delete"),
+        "dfe.dfecohort": ("view", "add", "change"),
+        "dfe.syncrun": ("view",),
     },
     FACILITATOR_GROUP: {
         "programmes.hub": ("view",),

@@ -29,11 +29,11 @@ from .models import (
     Programme,
 )
 from .roles import FACILITATOR_GROUP, HUB_ADMIN_GROUP
-from .signals import place_freed, staff_left
+from .signals import participant_status_changed, place_freed, staff_left
 
 logger = logging.getLogger(__name__)
 
-# DfE's reasons (NPQ participant API), so that exports match what lead providers report.
+# DfE's reasons (NPQ participant API v3, all 21 and 5 of them), sent to DfE exactly as written.
 WITHDRAWAL_REASONS: dict[str, str] = {
     "insufficient-capacity-to-undertake-programme": "Insufficient capacity to undertake programme",
     "personal-reason-health-or-pregnancy-related": "Personal reason: health or pregnancy related",
@@ -43,7 +43,8 @@ WITHDRAWAL_REASONS: dict[str, str] = {
     "change-in-developmental-or-personal-priorities": "Change in developmental or personal priorities",
     "change-in-school-circumstances": "Change in school circumstances",
     "change-in-school-leadership": "Change in school leadership",
-    "quality-of-programme-structure-not-suitable": "Quality of programme: structure not suitable",
+    # DfE's value ends with a full stop (published API): sent exactly so.
+    "quality-of-programme-structure-not-suitable.": "Quality of programme: structure not suitable",
     "quality-of-programme-content-not-suitable": "Quality of programme: content not suitable",
     "quality-of-programme-facilitation-not-effective": "Quality of programme: facilitation not effective",
     "quality-of-programme-accessibility": "Quality of programme: accessibility",
@@ -51,6 +52,10 @@ WITHDRAWAL_REASONS: dict[str, str] = {
     "programme-not-appropriate-for-role-and-cpd-needs": "Programme not appropriate for role and CPD needs",
     "started-in-error": "Started in error",
     "expected-commitment-unclear": "Expected commitment unclear",
+    "assessment-requirements-not-met": "Assessment requirements not met",
+    "change-in-career": "Change in career",
+    "disengaged-and-unresponsive": "Disengaged and unresponsive",
+    "non-payment-of-invoice": "Non-payment of invoice",
     "other": "Other",
 }
 DEFERRAL_REASONS: dict[str, str] = {
@@ -338,6 +343,9 @@ def _set_status(participant: Participant, status: str, reason: str, on: date, by
     participant.status_changed_on = on
     participant._history_user = by
     participant.save(update_fields=["status", "status_reason", "status_changed_on"])
+    participant_status_changed.send(
+        sender=Participant, participant=participant, status=status, reason=reason, by=by
+    )
     return participant
 
 

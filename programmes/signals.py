@@ -9,3 +9,7 @@ place_freed = Signal()
 # everywhere, when the account is deactivated), by=... Receivers do their part in that same
 # transaction; an exception in one undoes the whole change (nothing is left half done).
 staff_left = Signal()
+
+# Sent INSIDE the transaction that changes a participant's status (deferred, resumed, withdrawn):
+# participant=..., status=..., reason=..., by=... (e.g. dfe/ records the change to send to DfE).
+participant_status_changed = Signal()

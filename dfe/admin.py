@@ -1,0 +1,175 @@
+"""DfE's side in admin: where each DfE application stands, the changes sent to DfE, the sync runs,
+and the lead provider's DfE account (token, delivery partners, cohorts)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest
+
+from programmes.admin import HubScopedAdmin
+from programmes.selectors import register_scope
+
+from .crypto import TokenKeyMissing
+from .models import DeliveryPartner, DfeApplication, DfeCohort, DfeWrite, LeadProviderAccount, SyncRun
+from .selectors import programme_name, standing, visible_dfe_applications, with_last_write
+from .services import token_set
+
+register_scope(DfeApplication, hub_path="application__cohort__hub")
+register_scope(DfeWrite, hub_path="dfe_application__application__cohort__hub")
+register_scope(DeliveryPartner, hub_path="hub")
+register_scope(DfeCohort, hub_path="cohort__hub")
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DfeApplication)
+class DfeApplicationAdmin(ReadOnlyMixin, HubScopedAdmin):
+    """One list of where each application from DfE stands."""
+
+    list_display = ("full_name", "npq", "dfe_cohort", "where_it_stands", "dfe_updated_at")
+    list_filter = ("status",)
+    search_fields = ("full_name", "email", "trn")
+    list_select_related = ("application",)
+    fields = (
+        "full_name",
+        "email",
+        "trn",
+        "npq",
+        "dfe_cohort",
+        "status",
+        "where_it_stands",
+        "funded_place",
+        "schedule_identifier",
+        "training_status",
+        "application",
+        "invited_at",
+        "dfe_updated_at",
+        "dfe_id",
+        "participant_id",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest):
+        base = DfeApplication.objects.all()
+        scoped = super().get_queryset(request)
+        return with_last_write(visible_dfe_applications(base, request.user, scoped)).select_related(
+            "application"
+        )
+
+    @admin.display(description="NPQ")
+    def npq(self, obj: DfeApplication) -> str:
+        return programme_name(obj.course_identifier)
+
+    @admin.display(description="DfE cohort")
+    def dfe_cohort(self, obj: DfeApplication) -> str:
+        return f"{obj.cohort}{obj.cohort_suffix if obj.cohort_suffix != 'a' else ''}"
+
+    @admin.display(description="Where it stands")
+    def where_it_stands(self, obj: DfeApplication) -> str:
+        return standing(obj)
+
+
+@admin.register(DfeWrite)
+class DfeWriteAdmin(ReadOnlyMixin, HubScopedAdmin):
+    list_display = ("dfe_application", "action", "state", "error", "attempts", "created_at")
+    list_filter = ("state", "action")
+    list_select_related = ("dfe_application",)
+    fields = (
+        "dfe_application",
+        "action",
+        "state",
+        "error",
+        "payload",
+        "attempts",
+        "created_at",
+        "created_by",
+        "last_attempt_at",
+        "done_at",
+    )
+    readonly_fields = fields
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "lead_provider",
+        "started_at",
+        "finished_at",
+        "pulled",
+        "created",
+        "updated",
+        "failed",
+        "error",
+    )
+    list_select_related = ("lead_provider",)
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(lead_provider__staff__user=request.user)
+
+
+class AccountForm(forms.ModelForm):
+    token = forms.CharField(
+        label="New DfE API token",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stored encrypted; never shown again. Leave empty to keep the current token.",
+    )
+
+    class Meta:
+        model = LeadProviderAccount
+        fields = ("applications_cursor",)
+
+
+@admin.register(LeadProviderAccount)
+class LeadProviderAccountAdmin(admin.ModelAdmin):
+    form = AccountForm
+    list_display = ("lead_provider", "token_held", "token_set_at", "applications_cursor")
+    readonly_fields = ("lead_provider", "token_set_at")
+    fields = ("lead_provider", "token", "token_set_at", "applications_cursor")
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request).select_related("lead_provider")
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(lead_provider__staff__user=request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return False  # made with the lead provider's first token (dfe/services.py)
+
+    @admin.display(description="Token held", boolean=True)
+    def token_held(self, obj: LeadProviderAccount) -> bool:
+        return obj.has_token
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        token = form.cleaned_data.get("token")
+        if token:
+            try:
+                token_set(lead_provider=obj.lead_provider, token=token)
+            except TokenKeyMissing as exc:
+                messages.error(request, str(exc))
+
+
+@admin.register(DeliveryPartner)
+class DeliveryPartnerAdmin(HubScopedAdmin):
+    list_display = ("hub", "dfe_cohort", "delivery_partner_id")
+    list_select_related = ("hub",)
+
+
+@admin.register(DfeCohort)
+class DfeCohortAdmin(HubScopedAdmin):
+    list_display = ("cohort", "start_year", "suffix")
+    list_select_related = ("cohort__hub",)

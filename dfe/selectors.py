@@ -1,0 +1,79 @@
+"""Reads for staff: where each DfE application stands, in words, in one query per list."""
+
+from __future__ import annotations
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils.formats import date_format
+
+from accounts.models import User
+from applications.models import Application
+
+from .identifiers import PROGRAMME_CODES
+from .models import DfeApplication, DfeWrite
+
+S = Application.Status
+
+
+def with_last_write(queryset: QuerySet[DfeApplication]) -> QuerySet[DfeApplication]:
+    """Each row with its latest change for DfE (action, state, DfE's words): no query per row."""
+    last = DfeWrite.objects.filter(dfe_application=OuterRef("pk")).order_by("-pk")
+    return queryset.annotate(
+        last_write_action=Subquery(last.values("action")[:1]),
+        last_write_state=Subquery(last.values("state")[:1]),
+        last_write_error=Subquery(last.values("error")[:1]),
+    )
+
+
+def visible_dfe_applications(queryset: QuerySet[DfeApplication], user: User, scoped: QuerySet) -> QuerySet:
+    """Those of the user's hubs (``scoped``: through the linked application) and, for a lead
+    provider's staff, also those not linked yet."""
+    if user.is_superuser:
+        return queryset
+    return queryset.filter(pk__in=scoped.values("pk")) | queryset.filter(
+        application__isnull=True, lead_provider__staff__user=user
+    )
+
+
+def programme_name(course_identifier: str) -> str:
+    from programmes.models import Programme
+
+    code = PROGRAMME_CODES.get(course_identifier)
+    names = dict(Programme.objects.values_list("code", "name")) if code else {}
+    return names.get(code, course_identifier)
+
+
+def standing(dfe_app: DfeApplication) -> str:
+    """Where the application stands, for hub staff: the portal's form, endorsement, decision, DfE."""
+    application = dfe_app.application
+    if application is None:
+        if dfe_app.status == DfeApplication.Status.REJECTED:
+            return "Rejected at DfE"
+        if dfe_app.status == DfeApplication.Status.ACCEPTED:
+            return "Accepted at DfE, with no application in the portal"
+        if dfe_app.invited_at:
+            return f"Waiting for the portal's application (invited on {date_format(dfe_app.invited_at, 'j F Y')})"
+        return "Waiting for the portal's application"
+    status = application.status
+    if status == S.DRAFT:
+        return "Filling in the portal's application"
+    if status in (S.SUBMITTED, S.AWAITING_ENDORSEMENT):
+        return "Waiting for endorsement"
+    if status == S.ENDORSED:
+        return "Waiting for the hub's decision"
+    if status in (S.ACCEPTED, S.REJECTED):
+        decided = "Accepted" if status == S.ACCEPTED else "Not accepted"
+        action = getattr(dfe_app, "last_write_action", None)
+        state = getattr(dfe_app, "last_write_state", None)
+        if action in (DfeWrite.Action.ACCEPT, DfeWrite.Action.REJECT):
+            if state == DfeWrite.State.REFUSED:
+                return (
+                    f"{decided} here; DfE refused it: {dfe_app.last_write_error} "
+                    "The decision is pending at DfE until this is put right."
+                )
+            if state in DfeWrite.OPEN_STATES:
+                return f"{decided} here; being sent to DfE"
+        wanted = DfeApplication.Status.ACCEPTED if status == S.ACCEPTED else DfeApplication.Status.REJECTED
+        if dfe_app.status == wanted:
+            return f"{decided} (DfE has it)"
+        return f"{decided} here; not yet at DfE"
+    return Application.Status(status).label
