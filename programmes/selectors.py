@@ -235,23 +235,40 @@ def group_grid(*, group, today: date | None = None) -> tuple[list, list]:
     return activities, rows
 
 
-def courses_at_risk(*, user: User) -> QuerySet[Course]:
+def courses_at_risk(*, user: User, request=None) -> list[Course]:
     """The courses ``user`` sees that have participants still on them, each with ``live`` (the
-    participants the user sees) and ``at_risk`` (those of them below the engagement bar): one
-    query, however many courses (the admin home's "Participants at risk")."""
+    participants the user sees) and ``at_risk`` (those of them below the engagement bar): two
+    queries, however many courses (the admin home's "Participants at risk").
+
+    The counts are one grouping of the live participants by course id (one hash join with the
+    tallies), not a grouping by every column of course, cohort, hub and programme (which sorted
+    all the hub's participants, spilling to disk); with ``request`` the scope is read once
+    (``programmes.staff_scope``) and a hub administrator's participants need no matching."""
     from django.db.models import Count
 
-    seen = Q(
-        participants__status__in=Participant.LIVE_STATUSES,
-        participants__pk__in=visible_to(Participant.objects.all(), user).values("pk"),
-    )
-    return (
-        visible_to(Course.objects.all(), user)
-        .annotate(
-            live=Count("participants", filter=seen),
-            at_risk=Count("participants", filter=seen & Q(participants__tally__on_track=False)),
-        )
-        .filter(live__gt=0)
+    from .staff_scope import request_scope, visible_in_request
+
+    participants = Participant.objects.filter(status__in=Participant.LIVE_STATUSES)
+    if request is None:
+        courses = visible_to(Course.objects.all(), user)
+        participants = visible_to(participants, user)
+    else:
+        courses = visible_in_request(Course.objects.all(), request)
+        scope = request_scope(request)
+        if not user.is_superuser and (scope.facilitates_elsewhere or not scope.hub_ids):
+            participants = visible_in_request(participants, request)  # a facilitator: their groups'
+    counts = {
+        row["course_id"]: row
+        for row in participants.filter(course__in=courses.values("pk"))
+        .order_by()
+        .values("course_id")
+        .annotate(live=Count("pk"), at_risk=Count("pk", filter=Q(tally__on_track=False)))
+    }
+    found = list(
+        courses.filter(pk__in=list(counts))
         .select_related("programme", "cohort__hub")
         .order_by("-delivery_start", "programme__code", "cohort__hub__name")
     )
+    for course in found:
+        course.live, course.at_risk = counts[course.pk]["live"], counts[course.pk]["at_risk"]
+    return found

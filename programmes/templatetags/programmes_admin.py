@@ -9,7 +9,8 @@ register = template.Library()
 
 @register.inclusion_tag("admin/programmes/participants_at_risk.html", takes_context=True)
 def participants_at_risk(context) -> dict:
-    user = context["request"].user
+    request = context["request"]
+    user = request.user
     if not user.has_perm("programmes.view_course"):
         return {"courses": None}
-    return {"courses": list(courses_at_risk(user=user)), "show_hub": user.is_superuser}
+    return {"courses": list(courses_at_risk(user=user, request=request)), "show_hub": user.is_superuser}
