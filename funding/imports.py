@@ -3,7 +3,8 @@
 Both are idempotent (importing the same file again changes nothing) and all or nothing: a file
 is read through once to check it (its encoding, every row's shape; progress and a heartbeat
 written as it goes), then loaded in one transaction, so a file that is refused, an error or a
-killed worker leaves the data as it was (docs/decisions.md, 25). Bad values in a row skip that
+killed worker leaves the data as it was (docs/decisions.md, 25). GIAS rows are staged in a
+temporary table as they are checked (COPY), then loaded with one upsert (decisions.md, 32). Bad values in a row skip that
 row, reported with its line number; a row of the wrong shape refuses the file.
 
 A list is replaced only by a file that would keep at least half of it, unless a superuser has
@@ -15,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -127,6 +128,8 @@ EXCEL_WHOLE_NUMBER = re.compile(r"^(\d+)\.0+$")
 def _digits(value: str) -> str:
     """A whole number as typed, or as a spreadsheet writes it (``100000.0``)."""
     value = value.strip()
+    if "." not in value:
+        return value  # the common case, without a regular expression per value
     match = EXCEL_WHOLE_NUMBER.match(value)
     return match.group(1) if match else value
 
@@ -201,86 +204,115 @@ def _gias_rows(source: Source, encoding: str) -> Iterator[tuple[int, dict | BadR
 
 
 def import_gias(data: Data, *, run: ImportRun | None = None) -> Outcome:
-    """Upsert GIAS establishments by URN, all or nothing. Raises MalformedFile for a bad file."""
+    """Upsert GIAS establishments by URN, all or nothing. Raises MalformedFile for a bad file.
+
+    The file is read once, row by row: each readable row, the first of its URN, is staged in a
+    temporary table of the session (COPY on PostgreSQL, a few thousand rows at a time, with
+    progress between). Then one transaction makes the establishments the staged rows with one
+    INSERT ... ON CONFLICT statement. Nothing is held in memory but the URNs seen."""
     source = source_of(data)
     encoding = check_file(source)
     outcome, progress, seen = Outcome(), _Progress(run), set()
-    for line, values in _gias_rows(source, encoding):
-        outcome.rows_total += 1
-        if isinstance(values, BadRow):
-            outcome.skip(line, str(values))
-        elif values["urn"] in seen:
-            outcome.skip(line, f"URN {values['urn']} appears more than once; the first is kept")
-        else:
-            seen.add(values["urn"])
-        progress(outcome.rows_total)
-    loading = len(seen)
-    if not loading:
-        raise MalformedFile(
-            f"None of the file's {outcome.rows_total} row{pluralize(outcome.rows_total)} could be read. "
-            "Nothing was loaded.",
-            outcome.problems,
+    with _staging() as stage:
+        for line, values in _gias_rows(source, encoding):
+            outcome.rows_total += 1
+            if isinstance(values, BadRow):
+                outcome.skip(line, str(values))
+            elif values["urn"] in seen:
+                outcome.skip(line, f"URN {values['urn']} appears more than once; the first is kept")
+            else:
+                seen.add(values["urn"])
+                stage(values)
+            progress(outcome.rows_total)
+        stage(None)  # the last rows
+        loading = len(seen)
+        if not loading:
+            raise MalformedFile(
+                f"None of the file's {outcome.rows_total} row{pluralize(outcome.rows_total)} could be read. "
+                "Nothing was loaded.",
+                outcome.problems,
+            )
+        seen.clear()
+        progress(
+            0, force=True, rows_total=loading, message=f"Loading {loading:,} establishments, all or nothing."
         )
-    seen.clear()
-    progress(
-        0, force=True, rows_total=loading, message=f"Loading {loading:,} establishments, all or nothing."
-    )
-    with transaction.atomic():
-        batch: list[dict] = []
-        for _, values in _gias_rows(source, encoding):
-            if isinstance(values, BadRow) or values["urn"] in seen:
-                continue
-            seen.add(values["urn"])
-            batch.append(values)
-            if len(batch) == BATCH_SIZE:
-                _upsert_institutions(batch, outcome)
-                batch = []
-        if batch:
-            _upsert_institutions(batch, outcome)
+        with transaction.atomic():
+            _load_staged(outcome, loading)
     return outcome
 
 
-def _upsert_institutions(batch: list[dict], outcome: Outcome) -> None:
-    """Write a batch with one INSERT … ON CONFLICT (urn) DO UPDATE that rewrites only the rows
-    whose values differ (``IS DISTINCT FROM``: a NULL equals a NULL), so unchanged rows stay as
-    they are. On PostgreSQL the batch travels as one array per column (``unnest``), a statement
-    of the same short text every time; elsewhere (SQLite) as VALUES rows."""
-    meta = Institution._meta
+STAGED = "gias_staged"
+STAGE_ROWS = 5000  # rows sent to the temporary table at a time
+GIAS_FIELDS = ("urn", *INSTITUTION_FIELDS)
+
+
+@contextmanager
+def _staging() -> Iterator[Callable[[dict | None], None]]:
+    """A temporary table like the establishments' (dropped afterwards, and with the session if
+    the worker dies) and a function staging a row in it (None: send what is waiting)."""
     qn = connection.ops.quote_name
-    fields = [meta.get_field(name) for name in ("urn", *INSTITUTION_FIELDS)]
-    columns = [qn(f.column) for f in fields]
-    table = qn(meta.db_table)
-    on_conflict = (
-        f"ON CONFLICT ({columns[0]}) DO UPDATE SET "
-        + ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[1:])
-        + " WHERE "
-        + " OR ".join(
-            f"{table}.{c} {'IS DISTINCT FROM' if connection.vendor == 'postgresql' else 'IS NOT'} EXCLUDED.{c}"
-            for c in columns[1:]
-        )
-    )
-    if connection.vendor == "postgresql":
-        size = BATCH_SIZE
-    else:
-        size = max(1, min(BATCH_SIZE, (connection.features.max_query_params or 999) // len(fields)))
-    for start in range(0, len(batch), size):
-        part = batch[start : start + size]
-        existing = Institution.objects.filter(urn__in=[values["urn"] for values in part]).count()
-        if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) {on_conflict}"  # noqa: S608 - names from the model, values are parameters
-            params = [[values[f.name] for values in part] for f in fields]
-        else:
-            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * len(part))} {on_conflict}"  # noqa: S608
-            params = [f.get_db_prep_save(values[f.name], connection) for values in part for f in fields]
+    fields = [Institution._meta.get_field(name) for name in GIAS_FIELDS]
+    columns = ", ".join(qn(f.column) for f in fields)
+    waiting: list[tuple] = []
+
+    def send() -> None:
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            written = cursor.rowcount  # rows inserted or updated; not those left unchanged
-        created = len(part) - existing
-        outcome.created += created
-        outcome.updated += written - created
-        outcome.unchanged += existing - (written - created)
+            if connection.vendor == "postgresql":
+                with cursor.copy(f"COPY {STAGED} ({columns}) FROM STDIN") as copy:
+                    for row in waiting:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(
+                    f"INSERT INTO {STAGED} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})",  # noqa: S608 - names from the model
+                    [
+                        [f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)]
+                        for row in waiting
+                    ],
+                )
+        waiting.clear()
+
+    def stage(values: dict | None) -> None:
+        if values is not None:
+            waiting.append(tuple(values[name] for name in GIAS_FIELDS))
+        if waiting and (values is None or len(waiting) >= STAGE_ROWS):
+            send()
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGED}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {STAGED} ("
+            + ", ".join(f"{qn(f.column)} {f.db_type(connection)}" for f in fields)
+            + ")"
+        )
+    try:
+        yield stage
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGED}")
+
+
+def _load_staged(outcome: Outcome, loading: int) -> None:
+    """Make the establishments the staged rows with one INSERT ... ON CONFLICT (urn) DO UPDATE
+    that rewrites only the rows whose values differ (``IS DISTINCT FROM``: a NULL equals a NULL;
+    SQLite's ``IS NOT``), so unchanged rows stay as they are; counted against what was there."""
+    qn = connection.ops.quote_name
+    columns = [qn(Institution._meta.get_field(name).column) for name in GIAS_FIELDS]
+    table = qn(Institution._meta.db_table)
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {STAGED} s JOIN {table} i ON i.{columns[0]} = s.{columns[0]}")  # noqa: S608 - names from the model
+        existing = cursor.fetchone()[0]
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {STAGED} WHERE true"  # noqa: S608
+            f" ON CONFLICT ({columns[0]}) DO UPDATE SET "
+            + ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[1:])
+            + " WHERE "
+            + " OR ".join(f"{table}.{c} {differs} EXCLUDED.{c}" for c in columns[1:])
+        )
+        written = cursor.rowcount  # rows inserted or updated; not those left unchanged
+    outcome.created = loading - existing
+    outcome.updated = written - outcome.created
+    outcome.unchanged = existing - outcome.updated
 
 
 # --- Eligibility lists ----------------------------------------------------------------------------

@@ -141,23 +141,32 @@ def test_admin_refuses_a_workbook_next_to_the_file_field(client, superuser, roun
 def test_an_error_in_the_middle_of_a_gias_load_leaves_the_previous_data(monkeypatch):
     import_gias(GIAS)
     before = list(Institution.objects.order_by("urn").values())
-    calls = []
-    real = imports._upsert_institutions
+    written = []
+    real = imports._load_staged
 
-    def killed_after_one_batch(batch, outcome):
-        calls.append(len(batch))
-        if len(calls) == 2:
-            raise RuntimeError("worker killed")
-        real(batch, outcome)
+    def killed_after_writing(outcome, loading):
+        real(outcome, loading)
+        written.append(Institution.objects.filter(name__contains="Academy").count())
+        raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
-    monkeypatch.setattr(imports, "_upsert_institutions", killed_after_one_batch)
+    monkeypatch.setattr(imports, "STAGE_ROWS", 2)  # staged in several pieces
+    monkeypatch.setattr(imports, "_load_staged", killed_after_writing)
     renamed = GIAS.replace(b"School", b"Academy").replace(b"Nursery", b"Centre")
     run = import_run_execute(gias_run(renamed))
-    assert calls == [2, 2]  # the first batch was written, the second failed
+    assert written and written[0] > 1  # the rows were written, then the worker failed
     assert run.status == "failed"
     assert "unexpected error (RuntimeError)" in run.message and "Nothing was loaded" in run.message
     assert list(Institution.objects.order_by("urn").values()) == before
+
+
+def test_a_file_staged_in_pieces_loads_and_counts_like_one(monkeypatch):
+    monkeypatch.setattr(imports, "STAGE_ROWS", 2)
+    assert import_gias(GIAS).created == 9
+    renamed = GIAS.replace(b"Northfield Academy", b"Northfield Academy Trust")
+    outcome = import_gias(renamed)
+    assert (outcome.created, outcome.updated, outcome.unchanged) == (0, 1, 8)
+    assert Institution.objects.filter(name="Northfield Academy Trust").count() == 1
+    assert import_gias(renamed).unchanged == 9
 
 
 def test_a_soft_time_limit_fails_the_run_in_words(monkeypatch):
@@ -166,7 +175,7 @@ def test_a_soft_time_limit_fails_the_run_in_words(monkeypatch):
     def too_slow(*args, **kwargs):
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr(imports, "_upsert_institutions", too_slow)
+    monkeypatch.setattr(imports, "_load_staged", too_slow)
     run = import_run_execute(gias_run(GIAS))
     assert run.status == "failed"
     assert run.message.startswith("The import took longer than the 240 seconds a worker allows")
@@ -413,13 +422,13 @@ def test_a_run_stuck_in_the_queue_is_sent_again_and_a_finished_one_left(
 def test_a_run_checking_its_file_writes_progress_and_a_heartbeat(monkeypatch):
     monkeypatch.setattr(imports, "PROGRESS_EVERY", 3)
     seen = []
-    real = imports._upsert_institutions
+    real = imports._load_staged
 
-    def watch(batch, outcome):
+    def watch(outcome, loading):
         seen.append(ImportRun.objects.values_list("rows_done", "rows_total", "heartbeat_at", "message").get())
-        real(batch, outcome)
+        real(outcome, loading)
 
-    monkeypatch.setattr(imports, "_upsert_institutions", watch)
+    monkeypatch.setattr(imports, "_load_staged", watch)
     with time_machine.travel(START, tick=False):
         run = import_run_execute(gias_run(GIAS))
     assert seen == [(0, 9, START, "Loading 9 establishments, all or nothing.")]
