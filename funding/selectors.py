@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from programmes.selectors import register_scope
 
@@ -38,30 +50,60 @@ class CourseFunding:
 
 
 def funding_report(decisions: QuerySet[FundingDecision]) -> list[CourseFunding]:
-    """Per cohort and course: funded, not funded by reason, under review, TSF total in pounds."""
-    rows: dict[int, CourseFunding] = {}
-    open_reviews = set(
-        FundingReview.objects.filter(decision__in=decisions)
-        .exclude(status=FundingReview.Status.DECISION_MADE)
-        .values_list("decision_id", flat=True)
+    """Per cohort and course: funded, not funded by reason, under review, TSF total in pounds.
+
+    Counted in the database (one grouping by course, one by course and reason), not by reading
+    every decision: a hub's report of 20,000 decisions took seconds in Python."""
+    from programmes.models import Course
+
+    # Under review: a review still open (a LEFT JOIN to the decision's one review).
+    under_review = Case(
+        When(
+            Q(review_status__isnull=False) & ~Q(review_status=FundingReview.Status.DECISION_MADE), then=True
+        ),
+        default=False,
+        output_field=BooleanField(),
     )
-    by_course: dict[int, list[FundingDecision]] = defaultdict(list)
-    for decision in decisions.select_related("course__programme", "course__cohort"):
-        by_course[decision.course_id].append(decision)
-        if decision.course_id not in rows:
-            rows[decision.course_id] = CourseFunding(
-                course=decision.course.programme.code,
-                cohort=decision.course.cohort.identifier,
-                funded_places=decision.course.funded_places,
-            )
-        row = rows[decision.course_id]
-        if decision.pk in open_reviews:
-            row.under_review += 1
-        elif decision.effective_funded:
-            row.funded += 1
-            row.targeted_support_gbp += decision.effective_targeted_support_gbp
-        else:
-            row.not_funded_by_reason[decision.effective_reason] += 1
+    # What FundingDecision.effective_funded and effective_reason say, as expressions.
+    funded = Coalesce("override_funded", "funded")
+    reason = Case(
+        When(override_funded=True, then=Value("marked_funded_by_policy")),
+        When(override_funded=False, then=Value("marked_ineligible_by_policy")),
+        default=F("reason"),
+        output_field=CharField(),
+    )
+    counted = (
+        decisions.order_by()
+        .annotate(review_status=F("review__status"))
+        .annotate(under_review=under_review, effective_funded=funded)
+    )
+    per_course = counted.values("course_id").annotate(
+        reviewing=Count("pk", filter=Q(under_review=True)),
+        funded_count=Count("pk", filter=Q(under_review=False, effective_funded=True)),
+        tsf=Sum("targeted_support_funding_gbp", filter=Q(under_review=False, effective_funded=True)),
+    )
+    courses = Course.objects.select_related("programme", "cohort").in_bulk(
+        [row["course_id"] for row in per_course]
+    )
+    rows: dict[int, CourseFunding] = {}
+    for row in per_course:
+        course = courses[row["course_id"]]
+        rows[course.pk] = CourseFunding(
+            course=course.programme.code,
+            cohort=course.cohort.identifier,
+            funded_places=course.funded_places,
+            funded=row["funded_count"],
+            under_review=row["reviewing"],
+            targeted_support_gbp=row["tsf"] or 0,
+        )
+    not_funded = (
+        counted.filter(under_review=False, effective_funded=False)
+        .annotate(effective_reason=reason)
+        .values("course_id", "effective_reason")
+        .annotate(n=Count("pk"))
+    )
+    for row in not_funded:
+        rows[row["course_id"]].not_funded_by_reason[row["effective_reason"]] = row["n"]
     _count_places(rows)
     return sorted(rows.values(), key=lambda r: (r.cohort, r.course))
 

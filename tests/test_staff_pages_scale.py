@@ -170,3 +170,66 @@ def test_a_facilitator_pages_through_their_groups_at_risk_only(client):
     assert {t.participant.group for t in page.context["at_risk"]} == {mine}
     assert [name for name, *_ in page.context["charts"]] == [mine.name]
     assert page.context["tallied"] == 3
+
+
+def test_the_funding_report_counted_in_the_database_matches_reading_each_decision():
+    """The report's SQL against the rule it replaced: each decision read in turn."""
+    from collections import Counter
+
+    from django.utils import timezone
+
+    from funding.models import FundingDecision, FundingReview, FundingRound
+    from funding.selectors import funding_report
+
+    group, other = GroupFactory(), GroupFactory()
+    funding_round = FundingRound.objects.get(code="2025")
+    now = timezone.now()
+    kinds = [
+        # funded, reason, override, override reason, TSF, review status (None: no review)
+        (True, "eligible", None, "", 200, None),
+        (True, "eligible", None, "", 0, "needs_review"),
+        (False, "not_in_england", None, "", 0, None),
+        (False, "not_in_england", True, "Agreed", 800, None),
+        (True, "eligible", False, "Not agreed", 200, "decision_made"),
+        (False, "previously_funded", None, "", 0, "decision_made"),
+        (False, "previously_funded", None, "", 0, None),
+    ]
+    for i, (funded, reason, override, why, tsf, review) in enumerate(kinds * 3):
+        decision = FundingDecision.objects.create(
+            user=UserFactory(),
+            course=(group if i % 2 else other).course,
+            funding_round=funding_round,
+            facts={},
+            funded=funded,
+            reason=reason,
+            override_funded=override,
+            override_reason=why,
+            targeted_support_funding_gbp=tsf,
+            subject_to_review=review is not None,
+            assessed_at=now,
+        )
+        if review:
+            FundingReview.objects.create(decision=decision, status=review, opened_at=now)
+
+    expected = {}
+    for d in FundingDecision.objects.select_related("course"):
+        row = expected.setdefault(d.course_id, {"funded": 0, "review": 0, "tsf": 0, "not": Counter()})
+        review = FundingReview.objects.filter(decision=d).first()
+        if review and review.status != FundingReview.Status.DECISION_MADE:
+            row["review"] += 1
+        elif d.effective_funded:
+            row["funded"] += 1
+            row["tsf"] += d.effective_targeted_support_gbp
+        else:
+            row["not"][d.effective_reason] += 1
+    codes = {(c.programme.code, c.cohort.identifier): c.pk for c in (group.course, other.course)}
+    report = funding_report(FundingDecision.objects.all())
+    assert len(report) == 2
+    for row in report:
+        want = expected[codes[(row.course, row.cohort)]]
+        assert (row.funded, row.under_review, row.targeted_support_gbp) == (
+            want["funded"],
+            want["review"],
+            want["tsf"],
+        )
+        assert row.not_funded_by_reason == want["not"]
