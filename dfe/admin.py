@@ -4,16 +4,24 @@ and the lead provider's DfE account (token, delivery partners, cohorts)."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import HttpRequest
 
 from programmes.admin import HubScopedAdmin
 from programmes.selectors import register_scope
 
-from .crypto import TokenKeyMissing
-from .models import DeliveryPartner, DfeApplication, DfeCohort, DfeWrite, LeadProviderAccount, SyncRun
+from .crypto import TokenKeyMissing, encrypt_token
+from .models import (
+    DeliveryPartner,
+    DfeApplication,
+    DfeCohort,
+    DfeWrite,
+    LeadProviderAccount,
+    LeadProviderStaff,
+    SyncRun,
+)
 from .selectors import programme_name, standing, visible_dfe_applications, with_last_write
-from .services import token_set
+from .services import lead_provider_staff_add, lead_provider_staff_remove, token_set
 
 register_scope(DfeApplication, hub_path="application__cohort__hub")
 register_scope(DfeWrite, hub_path="dfe_application__application__cohort__hub")
@@ -68,7 +76,7 @@ class DfeApplicationAdmin(ReadOnlyMixin, HubScopedAdmin):
 
     @admin.display(description="NPQ")
     def npq(self, obj: DfeApplication) -> str:
-        return programme_name(obj.course_identifier)
+        return programme_name(obj)
 
     @admin.display(description="DfE cohort")
     def dfe_cohort(self, obj: DfeApplication) -> str:
@@ -130,15 +138,30 @@ class AccountForm(forms.ModelForm):
 
     class Meta:
         model = LeadProviderAccount
-        fields = ("applications_cursor",)
+        fields = ("lead_provider", "applications_cursor")
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"].strip()
+        if token:
+            try:
+                encrypt_token(token)  # the key must be there (and valid) before anything is saved
+            except TokenKeyMissing as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return token
 
 
 @admin.register(LeadProviderAccount)
 class LeadProviderAccountAdmin(admin.ModelAdmin):
+    """A lead provider's DfE token: its staff change it, a superuser adds the account."""
+
     form = AccountForm
     list_display = ("lead_provider", "token_held", "token_set_at", "applications_cursor")
-    readonly_fields = ("lead_provider", "token_set_at")
-    fields = ("lead_provider", "token", "token_set_at", "applications_cursor")
+
+    def get_fields(self, request, obj=None):
+        return ("lead_provider", "token", "token_set_at", "applications_cursor")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("token_set_at",) if obj is None else ("lead_provider", "token_set_at")
 
     def get_queryset(self, request: HttpRequest):
         queryset = super().get_queryset(request).select_related("lead_provider")
@@ -147,7 +170,7 @@ class LeadProviderAccountAdmin(admin.ModelAdmin):
         return queryset.filter(lead_provider__staff__user=request.user)
 
     def has_add_permission(self, request, obj=None):
-        return False  # made with the lead provider's first token (dfe/services.py)
+        return request.user.is_superuser
 
     @admin.display(description="Token held", boolean=True)
     def token_held(self, obj: LeadProviderAccount) -> bool:
@@ -157,10 +180,7 @@ class LeadProviderAccountAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         token = form.cleaned_data.get("token")
         if token:
-            try:
-                token_set(lead_provider=obj.lead_provider, token=token)
-            except TokenKeyMissing as exc:
-                messages.error(request, str(exc))
+            token_set(lead_provider=obj.lead_provider, token=token)
 
 
 @admin.register(DeliveryPartner)
@@ -173,3 +193,37 @@ class DeliveryPartnerAdmin(HubScopedAdmin):
 class DfeCohortAdmin(HubScopedAdmin):
     list_display = ("cohort", "start_year", "suffix")
     list_select_related = ("cohort__hub",)
+
+
+@admin.register(LeadProviderStaff)
+class LeadProviderStaffAdmin(admin.ModelAdmin):
+    """Superusers name a lead provider's staff: they administer every hub of the provider."""
+
+    list_display = ("user", "lead_provider")
+    list_select_related = ("user", "lead_provider")
+    autocomplete_fields = ("user",)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = lead_provider_staff_add(lead_provider=obj.lead_provider, user=obj.user).pk
+
+    def delete_model(self, request, obj):
+        lead_provider_staff_remove(staff=obj)
+
+    def delete_queryset(self, request, queryset):
+        for staff in queryset:
+            lead_provider_staff_remove(staff=staff)

@@ -202,6 +202,27 @@ class FakeDfe:
         with self.lock:
             self._stall = release
 
+    def state(self) -> dict:
+        """What DfE holds, by provider: each application's status, funded place, schedule and training."""
+        with self.lock:
+            return {
+                "applications": [
+                    {
+                        "id": app["id"],
+                        "provider": app["provider"],
+                        "full_name": app["attributes"]["full_name"],
+                        "course_identifier": app["attributes"]["course_identifier"],
+                        "status": app["attributes"]["status"],
+                        "funded_place": app["attributes"]["funded_place"],
+                        "schedule_identifier": app["attributes"]["schedule_identifier"],
+                        "training_status": (app["enrolment"] or {}).get("training_status"),
+                        "withdrawal": (app["enrolment"] or {}).get("withdrawal"),
+                        "deferral": (app["enrolment"] or {}).get("deferral"),
+                    }
+                    for app in self.applications.values()
+                ]
+            }
+
     def status_of(self, application_id: str) -> dict:
         with self.lock:
             return dict(self.applications[application_id]["attributes"])
@@ -216,6 +237,8 @@ class FakeDfe:
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO", "")
+        if path == "/_fake/state" and method == "GET":  # the demo's window on DfE's side
+            return self._respond(start_response, 200, self.state())
         with self.lock:
             self.requests.append((method, path))
             failure = self._fail.pop(0) if self._fail else None

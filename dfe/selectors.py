@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
 from django.utils.formats import date_format
 
 from accounts.models import User
@@ -15,12 +15,24 @@ S = Application.Status
 
 
 def with_last_write(queryset: QuerySet[DfeApplication]) -> QuerySet[DfeApplication]:
-    """Each row with its latest change for DfE (action, state, DfE's words): no query per row."""
+    """Each row with its latest change for DfE (action, state, DfE's words) and its NPQ's name:
+    no query per row."""
+    from programmes.models import Programme
+
     last = DfeWrite.objects.filter(dfe_application=OuterRef("pk")).order_by("-pk")
+    code = Case(
+        *[
+            When(course_identifier=identifier, then=Value(code))
+            for identifier, code in PROGRAMME_CODES.items()
+        ],
+        default=Value(""),
+    )
     return queryset.annotate(
         last_write_action=Subquery(last.values("action")[:1]),
         last_write_state=Subquery(last.values("state")[:1]),
         last_write_error=Subquery(last.values("error")[:1]),
+        programme_code=code,
+        programme_name=Subquery(Programme.objects.filter(code=OuterRef("programme_code")).values("name")[:1]),
     )
 
 
@@ -34,12 +46,9 @@ def visible_dfe_applications(queryset: QuerySet[DfeApplication], user: User, sco
     )
 
 
-def programme_name(course_identifier: str) -> str:
-    from programmes.models import Programme
-
-    code = PROGRAMME_CODES.get(course_identifier)
-    names = dict(Programme.objects.values_list("code", "name")) if code else {}
-    return names.get(code, course_identifier)
+def programme_name(dfe_app: DfeApplication) -> str:
+    """The NPQ's name (annotated by ``with_last_write``), else DfE's identifier as it came."""
+    return getattr(dfe_app, "programme_name", None) or dfe_app.course_identifier
 
 
 def standing(dfe_app: DfeApplication) -> str:

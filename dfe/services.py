@@ -34,6 +34,7 @@ def lead_provider_staff_add(*, lead_provider: LeadProvider, user: User) -> LeadP
     """Make ``user`` staff of the lead provider: administrator of every one of its hubs (kept
     as hub memberships, the one registry that scopes staff pages) and of its DfE link."""
     staff, _ = LeadProviderStaff.objects.get_or_create(lead_provider=lead_provider, user=user)
+    LeadProviderAccount.objects.get_or_create(lead_provider=lead_provider)  # where they set the token
     lead_provider_staff_sync(lead_provider_id=lead_provider.pk)
     user.groups.add(AuthGroup.objects.get(name=LEAD_PROVIDER_GROUP))
     return staff
