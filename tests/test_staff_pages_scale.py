@@ -233,3 +233,14 @@ def test_the_funding_report_counted_in_the_database_matches_reading_each_decisio
             want["tsf"],
         )
         assert row.not_funded_by_reason == want["not"]
+
+
+def test_a_group_name_is_text_in_its_chart_and_the_awaiting_list(client):
+    group = GroupFactory(name='<img src=x onerror="alert(1)">', capacity=10)
+    tally(ParticipantFactory(group=group), 50)
+    client.force_login(HubStaffFactory(hub=group.course.cohort.hub))
+    html = client.get(reverse("admin:programmes_course_engagement", args=[group.course_id])).content.decode()
+    assert "<img src=x" not in html
+    assert (
+        'aria-label="Number of participants of &lt;img src=x onerror=&quot;alert(1)&quot;&gt; in each' in html
+    )
