@@ -6,7 +6,7 @@ A row is a dict, as every measurement returns them:
 (optional words for the measured column, e.g. "p99 120 ms (p50 80 ms)"), ``baseline`` (what the
 baseline is), ``baseline_s`` (its seconds, measured in the same run), ``ratio`` (measured /
 baseline), ``queries`` (optional: database queries of one request), ``goal`` (in words),
-``met`` (True, False, or None when not measured) and ``notes``.
+``met`` (True, False, or None when not measured or without a goal) and ``notes``.
 """
 
 from __future__ import annotations
@@ -114,7 +114,6 @@ def table_cells(row: Mapping[str, object]) -> list[str]:
         baseline = f"{baseline}: {seconds}" if baseline else seconds
     ratio = row.get("ratio")
     queries = row.get("queries")
-    met = row.get("met")
     return [
         _cell(row.get("what", "")),
         _cell(measured),
@@ -122,8 +121,16 @@ def table_cells(row: Mapping[str, object]) -> list[str]:
         _cell(f"{ratio:.2f}" if isinstance(ratio, int | float) else "–"),
         _cell(queries if queries is not None else "–"),
         _cell(row.get("goal") or "–"),
-        "not measured" if met is None else ("yes" if met else "**no**"),
+        _met_cell(row),
     ]
+
+
+def _met_cell(row: Mapping[str, object]) -> str:
+    if row.get("measured_s") is None or (row.get("met") is None and row.get("goal")):
+        return "not measured"
+    if row.get("met") is None:  # a row without a goal: a baseline
+        return "–"
+    return "yes" if row["met"] else "**no**"
 
 
 def format_table(rows: Iterable[Mapping[str, object]]) -> str:

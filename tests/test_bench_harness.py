@@ -107,6 +107,7 @@ def test_the_table_has_one_line_per_measurement_and_their_notes():
             "notes": "",
         },
         not_measured("tally", "ImportError: no module", goal="within 1.3×"),
+        {"what": "signed-in view", "measured_s": 0.05, "goal": "", "met": None},
     ]
 
     lines = format_table(rows).splitlines()
@@ -120,7 +121,8 @@ def test_the_table_has_one_line_per_measurement_and_their_notes():
         "| p99 < 300 ms | yes |"
     )
     assert lines[4] == "| tally | not measured | – | – | – | within 1.3× | not measured |"
-    assert lines[6:] == [
+    assert lines[5] == "| signed-in view | 50.0 ms | – | – | – | – | – |"
+    assert lines[7:] == [
         "- GIAS import, 50k rows: 328 MB \\| peak",
         "- tally: not measured: ImportError: no module",
     ]
