@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "funding",
     "assessment",
     "notifications",
+    "privacy",
     "dfe",
 ]
 
@@ -94,6 +95,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "npq_portal.security_headers.SecurityHeadersMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "privacy.middleware.AccessLogMiddleware",
 ]
 
 ROOT_URLCONF = "npq_portal.urls"
@@ -353,6 +355,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dfe.tasks.sync_applications",
         "schedule": crontab(minute="*/15"),
     },
+    # Deletes or anonymises what the retention schedule says is due (privacy/retention.py).
+    "apply-retention-schedule": {
+        "task": "privacy.tasks.apply_retention_schedule",
+        "schedule": crontab(hour=3, minute=45),
+    },
     "dfe-send-changes": {
         "task": "dfe.tasks.send_changes",
         "schedule": crontab(minute="*/5"),
@@ -449,5 +456,10 @@ DFE_TOKEN_KEY = env.str("DFE_TOKEN_KEY", default="")
 DFE_CONNECT_TIMEOUT = env.float("DFE_CONNECT_TIMEOUT", default=5.0)
 DFE_READ_TIMEOUT = env.float("DFE_READ_TIMEOUT", default=30.0)
 # Reads (and writes DfE refused with 429) are retried with backoff: up to this many seconds at
+# Privacy notice (privacy/views.py): who controls the data and how to reach them, and the template
+# of its words (a hub's own privacy/notice_text_hub_<id>.html wins for that hub).
+PRIVACY_CONTROLLER = env.str("PRIVACY_CONTROLLER", default="The teaching school hub that runs your NPQ")
+PRIVACY_CONTACT_EMAIL = env.str("PRIVACY_CONTACT_EMAIL", default="")
+PRIVACY_NOTICE_TEMPLATE = env.str("PRIVACY_NOTICE_TEMPLATE", default="privacy/notice_text.html")
 # first, jittered, doubling to at most a minute; 5 tries in all.
 DFE_RETRY_BACKOFF_SECONDS = env.float("DFE_RETRY_BACKOFF_SECONDS", default=1.0)

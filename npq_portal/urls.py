@@ -19,6 +19,7 @@ urlpatterns = [
     path("status", views.status, name="status"),
     path("accounts/", include("allauth.urls")),
     path("", include("applications.urls")),
+    path("", include("privacy.urls")),
     path("check-funding/", funding_views.start, name="funding_check"),
     path("check-funding/result", funding_views.result, name="funding_check_result"),
     path("check-funding/<slug:step>", funding_views.question, name="funding_check_step"),
