@@ -348,17 +348,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "funding.tasks.fail_stale_imports",
         "schedule": crontab(minute="*/5"),
     },
+    # Deletes or anonymises what the retention schedule says is due (privacy/retention.py).
+    "apply-retention-schedule": {
+        "task": "privacy.tasks.apply_retention_schedule",
+        "schedule": crontab(hour=3, minute=45),
+    },
     # DfE's lead provider API (dfe/): read changed applications, and send any change to DfE whose
     # task never ran or whose result was uncertain (decisions.md, 38). Both do nothing when
     # DFE_API_URL is not set.
     "dfe-sync-applications": {
         "task": "dfe.tasks.sync_applications",
         "schedule": crontab(minute="*/15"),
-    },
-    # Deletes or anonymises what the retention schedule says is due (privacy/retention.py).
-    "apply-retention-schedule": {
-        "task": "privacy.tasks.apply_retention_schedule",
-        "schedule": crontab(hour=3, minute=45),
     },
     "dfe-send-changes": {
         "task": "dfe.tasks.send_changes",
@@ -449,6 +449,11 @@ FUNDING_CHECK_ROUND = env.str("FUNDING_CHECK_ROUND", default="2025")
 # Imports: a run whose worker has written nothing for this long is failed by a sweep.
 IMPORT_STALE_MINUTES = max(env.int("IMPORT_STALE_MINUTES", default=10), 1)
 PHASE = env.str("SERVICE_PHASE", default="Beta")
+# Privacy notice (privacy/views.py): who controls the data and how to reach them, and the template
+# of its words (a hub's own privacy/notice_text_hub_<id>.html wins for that hub).
+PRIVACY_CONTROLLER = env.str("PRIVACY_CONTROLLER", default="The teaching school hub that runs your NPQ")
+PRIVACY_CONTACT_EMAIL = env.str("PRIVACY_CONTACT_EMAIL", default="")
+PRIVACY_NOTICE_TEMPLATE = env.str("PRIVACY_NOTICE_TEMPLATE", default="privacy/notice_text.html")
 # DfE's lead provider API v3 (dfe/, decisions.md 38). No DFE_API_URL: the link is off and the
 # portal works on its own. Tokens are stored encrypted with DFE_TOKEN_KEY (a Fernet key).
 DFE_API_URL = env.str("DFE_API_URL", default="")
@@ -456,10 +461,5 @@ DFE_TOKEN_KEY = env.str("DFE_TOKEN_KEY", default="")
 DFE_CONNECT_TIMEOUT = env.float("DFE_CONNECT_TIMEOUT", default=5.0)
 DFE_READ_TIMEOUT = env.float("DFE_READ_TIMEOUT", default=30.0)
 # Reads (and writes DfE refused with 429) are retried with backoff: up to this many seconds at
-# Privacy notice (privacy/views.py): who controls the data and how to reach them, and the template
-# of its words (a hub's own privacy/notice_text_hub_<id>.html wins for that hub).
-PRIVACY_CONTROLLER = env.str("PRIVACY_CONTROLLER", default="The teaching school hub that runs your NPQ")
-PRIVACY_CONTACT_EMAIL = env.str("PRIVACY_CONTACT_EMAIL", default="")
-PRIVACY_NOTICE_TEMPLATE = env.str("PRIVACY_NOTICE_TEMPLATE", default="privacy/notice_text.html")
 # first, jittered, doubling to at most a minute; 5 tries in all.
 DFE_RETRY_BACKOFF_SECONDS = env.float("DFE_RETRY_BACKOFF_SECONDS", default=1.0)
