@@ -244,3 +244,15 @@ def test_a_group_name_is_text_in_its_chart_and_the_awaiting_list(client):
     assert (
         'aria-label="Number of participants of &lt;img src=x onerror=&quot;alert(1)&quot;&gt; in each' in html
     )
+
+
+def test_changelists_keep_their_own_pagination_and_count_without_the_full_total(client):
+    group = GroupFactory(capacity=200)
+    for _ in range(101):
+        ParticipantFactory(group=group)
+    client.force_login(HubStaffFactory(hub=group.course.cohort.hub))
+    html = client.get(reverse("admin:programmes_participant_changelist")).content.decode()
+    assert '<p class="paginator">' in html and "101 participants" in html
+    assert "govuk-pagination" not in html
+    searched = client.get(reverse("admin:programmes_participant_changelist"), {"q": "@"}).content.decode()
+    assert "101 results" in searched and "Show all" in searched and " total" not in searched  # no full count
