@@ -4,8 +4,6 @@ report, and the access log (a hub's administrators see their hub's entries)."""
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -27,14 +25,9 @@ from .services import (
     erase_person,
     erasure_plan,
     export_request,
-    may_download,
     people_of_hubs,
     person_hub_ids,
 )
-
-# The request whose rows the admin is listing, for the download column (per thread, per request).
-_viewer: ContextVar[HttpRequest | None] = ContextVar("privacy_admin_viewer", default=None)
-
 
 TALLY_WORDS = {
     "anonymised": "anonymised",
@@ -44,8 +37,18 @@ TALLY_WORDS = {
 }
 
 
-def is_hub_admin(user: User) -> bool:
-    return bool(user.is_active and user.is_staff and administered_hub_ids(user))
+def hub_ids(request: HttpRequest) -> set[int]:
+    """The hubs the viewer administers, read once per request (the admin's sidebar asks every
+    model's permissions on every page)."""
+    if not hasattr(request, "_privacy_hub_ids"):
+        user = request.user
+        active = user.is_active and user.is_staff
+        request._privacy_hub_ids = administered_hub_ids(user) if active else set()
+    return request._privacy_hub_ids
+
+
+def is_hub_admin(request: HttpRequest) -> bool:
+    return bool(hub_ids(request))
 
 
 class PersonForm(forms.Form):
@@ -102,8 +105,9 @@ class SubjectAccessExportAdmin(admin.ModelAdmin):
 
     @admin.display(description="Download")
     def download(self, obj: SubjectAccessExport) -> str:
-        request = _viewer.get()
-        if request is not None and may_download(obj, request.user):
+        # The list shows the link for every copy ready (the rows are the viewer's hub's already);
+        # the download itself checks who may have it.
+        if obj.status == obj.Status.DONE and obj.file and obj.expires_at and obj.expires_at > timezone.now():
             return format_html(
                 '<a href="{}">Download the copy of {}’s data</a>',
                 reverse("privacy_export_download", args=[obj.pk]),
@@ -112,14 +116,13 @@ class SubjectAccessExportAdmin(admin.ModelAdmin):
         return "Not available"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        _viewer.set(request)
         rows = super().get_queryset(request)
         if request.user.is_superuser:
             return rows
-        return rows.filter(hub__in=administered_hub_ids(request.user))
+        return rows.filter(hub__in=hub_ids(request))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser or is_hub_admin(request.user)
+        return request.user.is_superuser or is_hub_admin(request)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return self.has_module_permission(request)
@@ -138,7 +141,7 @@ class SubjectAccessExportAdmin(admin.ModelAdmin):
         the staff member administers (anyone, for a superuser)."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        hubs = administered_hub_ids(request.user)
+        hubs = hub_ids(request)
         people = User.objects.all() if request.user.is_superuser else people_of_hubs(hubs)
         form = PersonForm(request.POST or None, people=people)
         if request.method == "POST" and form.is_valid():
@@ -267,17 +270,17 @@ class RetentionRuleAdmin(admin.ModelAdmin):
         rows = super().get_queryset(request).select_related("hub")
         if request.user.is_superuser:
             return rows
-        return rows.filter(hub__in=administered_hub_ids(request.user))
+        return rows.filter(hub__in=hub_ids(request))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "hub" and not request.user.is_superuser:
-            kwargs["queryset"] = Hub.objects.filter(pk__in=administered_hub_ids(request.user))
+            kwargs["queryset"] = Hub.objects.filter(pk__in=hub_ids(request))
             kwargs["required"] = True
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # Superusers set the portal's rules; a hub's administrators their own hub's.
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser or is_hub_admin(request.user)
+        return request.user.is_superuser or is_hub_admin(request)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return self.has_module_permission(request)
@@ -288,8 +291,8 @@ class RetentionRuleAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         if request.user.is_superuser:
             return True
-        return is_hub_admin(request.user) and (
-            obj is None or (obj.hub_id is not None and obj.hub_id in administered_hub_ids(request.user))
+        return is_hub_admin(request) and (
+            obj is None or (obj.hub_id is not None and obj.hub_id in hub_ids(request))
         )
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -332,10 +335,10 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
         rows = super().get_queryset(request)
         if request.user.is_superuser:
             return rows
-        return rows.filter(hub__in=administered_hub_ids(request.user))
+        return rows.filter(hub__in=hub_ids(request))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser or is_hub_admin(request.user)
+        return request.user.is_superuser or is_hub_admin(request)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return self.has_module_permission(request)

@@ -80,15 +80,22 @@ def _delete(label: str) -> Callable[[list[int]], tuple[int, list[str]]]:
 
         model = apps.get_model(label)
         names = [f.attname for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
-        files = []
+        files: list[str] = []
+
+        def delete(rows: models.QuerySet) -> list[str]:
+            named = [name for values in rows.values_list(*names) for name in values if name] if names else []
+            with transaction.atomic():  # a savepoint: a refusal leaves the batch's transaction usable
+                rows.delete()
+            return named
+
+        try:
+            return len(pks), delete(model._default_manager.filter(pk__in=pks))
+        except ProtectedError:
+            pass
         done = 0
-        for pk in pks:  # row by row: one protected by another record is kept, not the batch
-            rows = model._default_manager.filter(pk=pk)
-            if names:
-                files += [name for values in rows.values_list(*names) for name in values if name]
+        for pk in pks:  # row by row: one another record still needs is kept, not the whole batch
             try:
-                with transaction.atomic():
-                    rows.delete()
+                files += delete(model._default_manager.filter(pk=pk))
                 done += 1
             except ProtectedError:
                 logger.info("Retention kept %s %s: another record refers to it", label, pk)
@@ -346,12 +353,14 @@ assert set(SCHEDULES) | {FILE_KIND} == set(KINDS), "every kind of privacy/kinds.
 # --- Which rows are due -----------------------------------------------------------------------------
 
 
-def rows_due(kind: str, now: datetime) -> models.QuerySet:
+def rows_due(kind: str, now: datetime, rules: list[RetentionRule] | None = None) -> models.QuerySet:
     """The rows of ``kind`` due to go at ``now``: the portal's rule for every hub without its
     own, each hub's own rule for its rows."""
     schedule = SCHEDULES[kind]
     model = schedule.model()
-    rules = list(RetentionRule.objects.filter(kind=kind, enabled=True))
+    if rules is None:
+        rules = list(RetentionRule.objects.filter(enabled=True))
+    rules = [r for r in rules if r.kind == kind and r.enabled]
     default = next((r for r in rules if r.hub_id is None), None)
     hub_rules = [r for r in rules if r.hub_id is not None] if schedule.hub_path else []
     overridden = RetentionRule.objects.filter(kind=kind, hub__isnull=False).values("hub_id")
@@ -369,14 +378,14 @@ def rows_due(kind: str, now: datetime) -> models.QuerySet:
     return model._default_manager.filter(due)
 
 
-def people_due(now: datetime) -> models.QuerySet:
+def people_due(now: datetime, rules: list[RetentionRule] | None = None) -> models.QuerySet:
     """People whose every enrolment has been over for its hub's period, with nothing open:
     no live enrolment, no application still in progress, no staff role, not erased already."""
     from accounts.models import User
     from applications.models import Application
     from programmes.models import Participant
 
-    over = rows_due("participants", now).values("pk")
+    over = rows_due("participants", now, rules).values("pk")
     return (
         User.objects.filter(enrolments__in=over, is_staff=False, is_superuser=False)
         .exclude(enrolments__in=Participant.objects.exclude(pk__in=over))
@@ -386,9 +395,11 @@ def people_due(now: datetime) -> models.QuerySet:
     )
 
 
-def orphan_files_due(now: datetime) -> list[str]:
+def orphan_files_due(now: datetime, rules: list[RetentionRule] | None = None) -> list[str]:
     """Uploaded files no record names, written before the period."""
-    rule = RetentionRule.objects.filter(kind=FILE_KIND, hub=None, enabled=True).first()
+    if rules is None:
+        rules = list(RetentionRule.objects.filter(enabled=True))
+    rule = next((r for r in rules if r.kind == FILE_KIND and r.hub_id is None and r.enabled), None)
     if rule is None:
         return []
     cutoff = before(now, rule.period, rule.unit)
@@ -424,12 +435,12 @@ def _stored_files() -> Iterator[str]:
         yield from walk(folder)
 
 
-def due_count(kind: str, now: datetime) -> int:
+def due_count(kind: str, now: datetime, rules: list[RetentionRule] | None = None) -> int:
     if kind == FILE_KIND:
-        return len(orphan_files_due(now))
+        return len(orphan_files_due(now, rules))
     if kind == "participants":
-        return people_due(now).count()
-    return rows_due(kind, now).count()
+        return people_due(now, rules).count()
+    return rows_due(kind, now, rules).count()
 
 
 # --- The nightly job ------------------------------------------------------------------------------
@@ -517,4 +528,7 @@ def retention_report(*, now: datetime | None = None) -> list[tuple[ScheduleRow, 
     local = timezone.localtime(now)
     month_on = add_months(local.date(), 1)
     later = local.replace(year=month_on.year, month=month_on.month, day=month_on.day)
-    return [(row, due_count(row.kind, now), due_count(row.kind, later)) for row in schedule_rows()]
+    rules = list(RetentionRule.objects.all())  # read once: two counts per kind, no lookups
+    return [
+        (row, due_count(row.kind, now, rules), due_count(row.kind, later, rules)) for row in schedule_rows()
+    ]

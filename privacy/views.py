@@ -44,7 +44,13 @@ def privacy_notice(request: HttpRequest) -> HttpResponse:
 def your_data(request: HttpRequest) -> HttpResponse:
     """The person's copies of their data: ask for one, see it being made, download it."""
     if request.method == "POST":
-        export_request(person=request.user, requested_by=request.user)
+        # One copy in the making at a time: pressing the button again does not queue another.
+        unfinished = SubjectAccessExport.objects.filter(
+            person=request.user,
+            status__in=[SubjectAccessExport.Status.QUEUED, SubjectAccessExport.Status.RUNNING],
+        )
+        if not unfinished.exists():
+            export_request(person=request.user, requested_by=request.user)
         return redirect("privacy_your_data")
     copies = SubjectAccessExport.objects.filter(person=request.user).order_by("-created_at")[:10]
     return render(request, "privacy/your_data.html", {"copies": copies})

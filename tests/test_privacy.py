@@ -582,3 +582,120 @@ def test_the_privacy_notice_is_linked_and_shows_the_schedule_a_hub_may_override(
     page = client.get(reverse("privacy_notice"), {"hub": hub.pk}).content.decode()
     assert "3 years after the results were released" in page and hub.name in page
     assert client.get(reverse("privacy_notice"), {"hub": "x'; drop"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_privacy_admin_pages_open_for_those_allowed_at_a_constant_cost(
+    client, media, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    participant = ParticipantFactory()
+    hub = participant.course.cohort.hub
+    admin_of_hub = HubStaffFactory(hub=hub)
+    for _ in range(3):
+        AccessLogEntry.objects.create(
+            at=timezone.now(), by=admin_of_hub, action="viewed", what="x", hub=hub, person=participant.user
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            export_request(person=participant.user, requested_by=admin_of_hub, hub_id=hub.pk)
+    pages = {
+        "admin:privacy_accesslogentry_changelist": True,
+        "admin:privacy_subjectaccessexport_changelist": True,
+        "admin:privacy_subjectaccessexport_add": True,
+        "admin:privacy_retentionrule_changelist": True,
+        "admin:privacy_retentionrule_add": True,
+        "admin:privacy_retentionrule_report": False,
+        "admin:privacy_erasurerecord_changelist": False,
+        "admin:privacy_erasurerecord_erase": False,
+    }
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    for user in (superuser, admin_of_hub):
+        staff_client(client, user)
+        for name, hub_admin_may in pages.items():
+            # The report counts two moments for each of the 13 kinds of record.
+            with django_assert_max_num_queries(50 if name.endswith("report") else 25):
+                response = client.get(reverse(name))
+            expected = 200 if user.is_superuser or hub_admin_may else 403
+            assert response.status_code == expected, (user, name)
+    staff_client(client, superuser)
+    report = client.get(reverse("admin:privacy_retentionrule_report")).content.decode()
+    assert "Assessment responses and their files" in report and "12 months" in report
+    # A hub's administrators set rules for their own hub only, and only for a hub's records.
+    staff_client(client, admin_of_hub)
+    refused = client.post(
+        reverse("admin:privacy_retentionrule_add"),
+        {"kind": "job_runs", "hub": hub.pk, "period": 1, "unit": "days"},
+    )
+    assert "not a hub" in refused.content.decode()
+    other_hub = GroupFactory().course.cohort.hub
+    client.post(
+        reverse("admin:privacy_retentionrule_add"),
+        {"kind": "attendance", "hub": other_hub.pk, "period": 1, "unit": "years", "enabled": "on"},
+    )
+    assert not RetentionRule.objects.filter(hub=other_hub).exists()
+    client.post(
+        reverse("admin:privacy_retentionrule_add"),
+        {"kind": "attendance", "hub": hub.pk, "period": 3, "unit": "years", "enabled": "on"},
+    )
+    assert RetentionRule.objects.get(hub=hub).period == 3
+
+
+@pytest.mark.django_db
+def test_the_other_kinds_go_on_time_too(media, django_capture_on_commit_callbacks):
+    """Endorsements, marks, import files, sessions and files no record names, each a day before
+    and a day after its period."""
+    import os
+
+    from django.contrib.sessions.models import Session
+
+    from funding.models import ImportRun
+
+    with at(T0):
+        group = GroupFactory()
+        course = group.course
+        application = ApplicationFactory(course=course, status="endorsed")  # open: not due itself
+        endorsement = Endorsement.objects.create(
+            application=application,
+            endorser_name="Hana Hughes",
+            endorser_email="hana@school.example",
+            token_hash="e" * 64,
+            sent_at=T0,
+            expires_at=T0 + timedelta(days=14),
+            used_at=T0,
+            decision="endorsed",
+        )
+        participant = ParticipantFactory(group=group)
+        mark = Attendance.objects.create(
+            participant=participant, activity=ActivityFactory(group=group), status="attended"
+        )
+        run = ImportRun(kind="gias", status="done")
+        run.file.save("gias.csv", ContentFile(b"URN,Name\n1,School\n"), save=True)
+        Session.objects.create(session_key="s" * 32, session_data="x", expire_date=T0)
+        orphan = Path(media, "submissions", "2026", "left-behind.pdf")
+        orphan.parent.mkdir(parents=True)
+        orphan.write_bytes(b"%PDF")
+        os.utime(orphan, (T0.timestamp(), T0.timestamp()))
+    import_path = Path(run.file.path)
+    delivery_end = datetime.combine(course.delivery_end, datetime.min.time(), tzinfo=LONDON)
+
+    def removed_at(moment: datetime) -> dict[str, int]:
+        with at(moment), django_capture_on_commit_callbacks(execute=True):
+            retention_apply()
+        return {r.kind: r.removed for r in RetentionRun.objects.filter(ran_at=moment)}
+
+    assert removed_at(T0 + timedelta(days=29)) == {"sessions": 1}
+    assert orphan.exists()
+    assert removed_at(T0 + timedelta(days=31)) == {"uploaded_files": 1}
+    assert not orphan.exists()
+    assert removed_at(T0 + timedelta(days=89)) == {}
+    assert import_path.exists()
+    assert removed_at(T0 + timedelta(days=91)) == {"import_files": 1}
+    run.refresh_from_db()
+    assert not run.file and run.status == "done" and not import_path.exists()
+    assert removed_at(T0 + timedelta(days=364)) == {}
+    assert removed_at(T0 + timedelta(days=366)) == {"endorsements": 1}
+    endorsement.refresh_from_db()
+    assert endorsement.endorser_email.endswith("@erased.invalid") and endorsement.decision == "endorsed"
+    assert "attendance" not in removed_at(delivery_end + timedelta(days=7 * 365))
+    assert Attendance.objects.filter(pk=mark.pk).exists()
+    assert removed_at(delivery_end + timedelta(days=7 * 365 + 3)).get("attendance") == 1
+    assert not Attendance.objects.filter(pk=mark.pk).exists()
