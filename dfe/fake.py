@@ -78,6 +78,7 @@ class FakeDfe:
         self._fail: list[int] = []
         self._act_then_fail = 0
         self._stall: threading.Event | None = None
+        self._stall_reached: threading.Event | None = None
         self._clock = 0
 
     # --- setting up DfE's side --------------------------------------------------------------
@@ -196,11 +197,12 @@ class FakeDfe:
         with self.lock:
             self._act_then_fail += times
 
-    def act_then_stall(self, release: threading.Event) -> None:
-        """The next write changes DfE's state and then answers only once ``release`` is set
-        (the client's read timeout passes first: an uncertain result)."""
+    def act_then_stall(self, release: threading.Event, reached: threading.Event | None = None) -> None:
+        """The next write changes DfE's state, sets ``reached``, and answers only once
+        ``release`` is set (a short read timeout passes first: an uncertain result)."""
         with self.lock:
             self._stall = release
+            self._stall_reached = reached
 
     def state(self) -> dict:
         """What DfE holds, by provider: each application's status, funded place, schedule and training."""
@@ -270,14 +272,17 @@ class FakeDfe:
                 if lost:
                     self._act_then_fail -= 1
                 stall = self._stall if method in ("POST", "PUT") and status == 200 else None
+                reached = self._stall_reached if stall is not None else None
                 if stall is not None:
-                    self._stall = None
+                    self._stall = self._stall_reached = None
         except Refusal as refusal:
             errors = [{"title": title, "detail": detail} for title, detail in refusal.errors]
             return self._respond(start_response, refusal.status, {"errors": errors})
         if lost:
             return self._respond(start_response, 502, {"error": "Bad gateway"})
         if stall is not None:
+            if reached is not None:
+                reached.set()
             stall.wait(timeout=10)
         return self._respond(start_response, status, payload)
 

@@ -11,8 +11,17 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .client import DfeClient, DfeRefused, DfeUnavailable, DfeUncertain, LinkOff, client_for, link_on
-from .identifiers import course_identifier, schedule_identifier
+from .client import (
+    DfeClient,
+    DfeError,
+    DfeRefused,
+    DfeUnavailable,
+    DfeUncertain,
+    LinkOff,
+    client_for,
+    link_on,
+)
+from .identifiers import schedule_identifier
 from .models import DfeApplication, DfeWrite, LeadProviderAccount
 
 logger = logging.getLogger(__name__)
@@ -46,8 +55,18 @@ def record_write(
 
 
 def _queue(write_id: int) -> None:
+    from django.conf import settings
+
     from .tasks import send_change
 
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # No worker (`make run`): one try now, without Celery's retries holding up the page;
+        # the sweep (or `dfe_sync`) sends whatever is still open.
+        try:
+            send_write(write_id)
+        except DfeError as exc:
+            logger.warning("DfE change %s not settled now (%s); the sweep will send it", write_id, exc)
+        return
     try:
         send_change.delay(write_id)
     except Exception as exc:  # the broker is away: the sweep sends it
@@ -268,6 +287,3 @@ def accepted_dfe_application(participant) -> DfeApplication | None:
         .select_related("lead_provider")
         .first()
     )
-
-
-__all__ = ["course_identifier", "record_write", "send_open_writes", "send_write"]

@@ -158,7 +158,7 @@ def test_a_worker_killed_mid_page_loses_nothing(fake_dfe, account, monkeypatch):
     assert DfeApplication.objects.count() == 5
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_syncs_at_once_store_each_application_once(fake_dfe, course):
     need(connection.vendor == "postgresql", "PostgreSQL")
     fake_dfe.fake.add_provider("Ambition", "secret-token-ambition")
@@ -505,3 +505,56 @@ def test_ids_are_uuids(fake_dfe, account):
     made = dfe_application(fake_dfe)
     sync_applications(account=account)
     assert DfeApplication.objects.get().dfe_id == uuid.UUID(made["id"])
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_senders_at_once_send_a_change_once(fake_dfe, course):
+    need(connection.vendor == "postgresql", "PostgreSQL")
+    fake_dfe.fake.add_provider("Ambition", "secret-token-ambition")
+    account = token_set(lead_provider=course.cohort.hub.lead_provider, token="secret-token-ambition")
+    remote = dfe_application(fake_dfe)
+    application = endorsed(course)
+    sync_applications(account=account)
+    from dfe import writes
+
+    queued = []
+    original = writes._queue
+    writes._queue = queued.append  # the senders below stand in for the task
+    try:
+        application_accept(application=application, by=None)
+    finally:
+        writes._queue = original
+    (write_id,) = queued
+    release, reached = threading.Event(), threading.Event()
+    fake_dfe.fake.act_then_stall(release, reached)
+    results = []
+
+    def first_sender():
+        try:
+            results.append(send_write(write_id))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_sender)
+    thread.start()
+    assert reached.wait(timeout=10)  # the first sender is waiting for DfE's answer, row locked
+    assert send_write(write_id) is None  # the second skips it
+    release.set()
+    thread.join()
+    assert results[0].state == W.DONE
+    assert [m for m, p in fake_dfe.fake.requests if p.endswith("/accept")] == ["POST"]
+    assert fake_dfe.fake.status_of(remote["id"])["status"] == "accepted"
+
+
+def test_dfe_closes_a_duplicate_application_when_one_is_accepted(fake_dfe):
+    fake_dfe.fake.add_provider("Ambition", "t")
+    first = dfe_application(fake_dfe)
+    second = dfe_application(fake_dfe, participant_id=first["participant_id"])
+    client = DfeClient(base_url=fake_dfe.url, token="t", sleep=lambda s: None)
+    client.accept(first["id"], funded_place=True, schedule_identifier="npq-specialist-autumn")
+    assert client.application(second["id"])["attributes"]["status"] == "rejected"
+    with pytest.raises(DfeRefused, match="Once rejected an application cannot change state"):
+        client.accept(second["id"], funded_place=True, schedule_identifier=None)
+    with pytest.raises(DfeRefused, match="Selected schedule is not valid for the course"):
+        third = dfe_application(fake_dfe, email="z@school.example")
+        client.accept(third["id"], funded_place=True, schedule_identifier="npq-leadership-spring")
