@@ -44,6 +44,13 @@ KINDS: dict[str, Kind] = {
         "years",
         "anonymised as on erasure (funding records and counts kept)",
     ),
+    "inactive_accounts": Kind(
+        "Accounts of people who never enrolled (applicants, endorsers)",
+        "after they last signed in, with no application still open",
+        2,
+        "years",
+        "anonymised as on erasure",
+    ),
     "notifications": Kind("Emails sent (notifications)", "after they were recorded", 2, "years", "deleted"),
     "uploaded_files": Kind(
         "Uploaded files no record refers to any more", "after the file was written", 30, "days", "deleted"

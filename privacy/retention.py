@@ -225,6 +225,20 @@ def _participants(cutoff: datetime, now: datetime) -> models.QuerySet:
     )
 
 
+def _inactive_accounts(cutoff: datetime, now: datetime) -> models.QuerySet:
+    """People with no enrolment, not staff, nothing open, silent since the cutoff."""
+    from accounts.models import User
+    from applications.models import Application
+
+    return (
+        User.objects.filter(is_staff=False, is_superuser=False, enrolments__isnull=True)
+        .annotate(last_seen=Coalesce("last_login", "date_joined"))
+        .filter(last_seen__lt=cutoff)
+        .exclude(applications__status__in=Application.OPEN_STATUSES)
+        .exclude(pk__in=ErasureRecord.objects.values("account_id"))
+    )
+
+
 def _notifications(cutoff: datetime, now: datetime) -> models.QuerySet:
     from notifications.models import Notification
 
@@ -318,6 +332,7 @@ SCHEDULES: dict[str, Schedule] = {
             _participants,
             _erase_people,
         ),
+        Schedule("inactive_accounts", _model("accounts.User"), None, _inactive_accounts, _erase_people),
         Schedule(
             "notifications",
             _model("notifications.Notification"),
@@ -463,7 +478,7 @@ def retention_apply(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
         else:
             schedule = SCHEDULES[kind]
             tried: set[int] = set()
-            size = PEOPLE_BATCH_SIZE if kind == "participants" else batch_size
+            size = PEOPLE_BATCH_SIZE if kind in ("participants", "inactive_accounts") else batch_size
             while True:
                 due = people_due(now) if kind == "participants" else rows_due(kind, now)
                 pks = list(due.exclude(pk__in=tried).order_by("pk").values_list("pk", flat=True)[:size])

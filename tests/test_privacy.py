@@ -396,13 +396,16 @@ def test_the_retention_job_removes_exactly_what_the_schedule_says_when_it_says(
     assert not Submission.objects.exists() and not script_path.exists()
     assert Entry.objects.filter(pk=entry.pk).exists()
 
-    # Two years: the message and the access log entry. Seven: the participant, erased.
+    # Two years: the message, the access log entry, and the three applicants who never enrolled
+    # (not signed in since). Seven: the participant, erased.
     removed = run(T0 + timedelta(days=2 * 365 + 2))
     assert removed["notifications"] == 1 and removed["access_log"] == 1
-    assert not ErasureRecord.objects.exists()
+    assert removed["inactive_accounts"] == 3
+    erased = set(ErasureRecord.objects.values_list("account_id", flat=True))
+    assert erased == {draft.user_id, rejected_a.user_id, rejected_b.user_id}
     removed = run(T0 + timedelta(days=7 * 365 + 3))
-    assert removed["participants"] == 1
-    assert ErasureRecord.objects.get().cause == "retention"
+    assert removed == {"participants": 1}
+    assert ErasureRecord.objects.get(account_id=finished.user_id).cause == "retention"
     finished.refresh_from_db()
     assert finished.trn == "" and not finished.user.is_active
     assert Participant.objects.filter(pk=finished.pk).exists()
