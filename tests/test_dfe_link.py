@@ -558,3 +558,24 @@ def test_dfe_closes_a_duplicate_application_when_one_is_accepted(fake_dfe):
     with pytest.raises(DfeRefused, match="Selected schedule is not valid for the course"):
         third = dfe_application(fake_dfe, email="z@school.example")
         client.accept(third["id"], funded_place=True, schedule_identifier="npq-leadership-spring")
+
+
+def test_a_row_that_cannot_be_stored_is_counted_as_failed_and_the_rest_stored(fake_dfe, account):
+    good = dfe_application(fake_dfe)
+    bad = dfe_application(fake_dfe, email="b@school.example")
+
+    class Client:  # DfE's answer with one broken row (not schema-valid, so not from the fake)
+        def applications_page(self, *, updated_since=None, page=1, per_page=100):
+            rows = [
+                {
+                    "id": good["id"],
+                    "type": "npq_application",
+                    "attributes": fake_dfe.fake.status_of(good["id"]),
+                },
+                {"id": bad["id"], "type": "npq_application", "attributes": {"participant_id": "not-a-uuid"}},
+            ]
+            return rows if updated_since is None else []
+
+    run = sync_applications(account=account, client=Client())
+    assert (run.pulled, run.created, run.failed, run.error) == (2, 1, 1, "")
+    assert list(DfeApplication.objects.values_list("dfe_id", flat=True)) == [uuid.UUID(good["id"])]
