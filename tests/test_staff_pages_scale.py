@@ -256,3 +256,22 @@ def test_changelists_keep_their_own_pagination_and_count_without_the_full_total(
     assert "govuk-pagination" not in html
     searched = client.get(reverse("admin:programmes_participant_changelist"), {"q": "@"}).content.decode()
     assert "101 results" in searched and "Show all" in searched and " total" not in searched  # no full count
+
+
+def test_a_hubs_marks_are_counted_up_to_a_cap_and_the_list_says_more_than(client, monkeypatch):
+    from programmes.admin_paging import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "cap", 60)
+    group = GroupFactory(capacity=200)
+    activity = ActivityFactory(group=group)
+    for participant in [ParticipantFactory(group=group) for _ in range(61)]:
+        participant.attendances.create(activity=activity, status="attended")
+    client.force_login(HubStaffFactory(hub=group.course.cohort.hub))
+    url = reverse("admin:programmes_attendance_changelist")
+    html = client.get(url).content.decode()
+    assert "More than 60 attendance marks: filter or search to narrow the list" in html
+    assert client.get(url, {"p": 2}).status_code == 200  # the pages up to the cap
+    narrowed = client.get(
+        url, {"q": ParticipantFactory._meta.model.objects.first().user.email}
+    ).content.decode()
+    assert "1 attendance mark" in narrowed and "More than" not in narrowed
