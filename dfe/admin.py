@@ -4,11 +4,13 @@ and the lead provider's DfE account (token, delivery partners, cohorts)."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 from programmes.admin import HubScopedAdmin
-from programmes.selectors import register_scope
+from programmes.selectors import administered, register_scope
 
 from .crypto import TokenKeyMissing, encrypt_token
 from .models import (
@@ -22,6 +24,7 @@ from .models import (
 )
 from .selectors import programme_name, standing, visible_dfe_applications, with_last_write
 from .services import lead_provider_staff_add, lead_provider_staff_remove, token_set
+from .writes import record_write
 
 register_scope(DfeApplication, hub_path="application__cohort__hub")
 register_scope(DfeWrite, hub_path="dfe_application__application__cohort__hub")
@@ -90,6 +93,32 @@ class DfeApplicationAdmin(ReadOnlyMixin, HubScopedAdmin):
 @admin.register(DfeWrite)
 class DfeWriteAdmin(ReadOnlyMixin, HubScopedAdmin):
     list_display = ("dfe_application", "action", "state", "error", "attempts", "created_at")
+    actions = ("send_again",)
+
+    @admin.action(description="Send again (changes DfE refused, once put right)", permissions=["view"])
+    def send_again(self, request: HttpRequest, queryset) -> None:
+        """A refused change is sent again as a new change (the refusal stays in the list), for the
+        hubs the user administers; the accept's funded place and schedule are read afresh."""
+        refused = administered(queryset, request.user).filter(state=DfeWrite.State.REFUSED)
+        again = 0
+        with transaction.atomic():
+            for write in refused.select_related("dfe_application"):
+                payload = {} if write.action == DfeWrite.Action.ACCEPT else write.payload
+                record_write(
+                    dfe_application=write.dfe_application,
+                    action=write.action,
+                    payload=payload,
+                    by=request.user,
+                )
+                again += 1
+        self.message_user(
+            request,
+            ngettext("%d change sent to DfE again.", "%d changes sent to DfE again.", again) % again
+            if again
+            else "Nothing to send again: choose changes DfE refused, at hubs you administer.",
+            messages.SUCCESS if again else messages.WARNING,
+        )
+
     list_filter = ("state", "action")
     list_select_related = ("dfe_application",)
     fields = (

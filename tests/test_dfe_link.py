@@ -579,3 +579,37 @@ def test_a_row_that_cannot_be_stored_is_counted_as_failed_and_the_rest_stored(fa
     run = sync_applications(account=account, client=Client())
     assert (run.pulled, run.created, run.failed, run.error) == (2, 1, 1, "")
     assert list(DfeApplication.objects.values_list("dfe_id", flat=True)) == [uuid.UUID(good["id"])]
+
+
+def test_staff_send_a_refused_change_again_once_put_right(
+    client, fake_dfe, account, course, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from tests.factories import HubStaffFactory
+
+    remote, application = accepted_through_dfe(fake_dfe, course, account, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        participant_withdraw(participant=application.participant, reason="change-in-career")
+    refused = DfeWrite.objects.get(action="withdraw", state=W.REFUSED)
+    fake_dfe.fake.add_declaration(application_id=remote["id"])  # the started declaration, made at DfE
+    client.force_login(HubStaffFactory(hub=course.cohort.hub))
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(
+            reverse("admin:dfe_dfewrite_changelist"),
+            {"action": "send_again", "_selected_action": [refused.pk]},
+            follow=True,
+        )
+    assert "1 change sent to DfE again." in page.content.decode()
+    assert fake_dfe.fake.enrolment_of(remote["id"])["withdrawal"]["reason"] == "change-in-career"
+    refused.refresh_from_db()
+    assert refused.state == W.REFUSED  # the refusal stays on record
+    assert DfeWrite.objects.filter(action="withdraw", state=W.DONE).count() == 1
+
+    client.force_login(HubStaffFactory(hub=CourseFactory().cohort.hub))  # another hub's staff
+    page = client.post(
+        reverse("admin:dfe_dfewrite_changelist"),
+        {"action": "send_again", "_selected_action": [refused.pk]},
+        follow=True,
+    )
+    assert DfeWrite.objects.filter(action="withdraw").count() == 2
