@@ -44,6 +44,12 @@ def reason_label(code: str) -> str:
 
 
 YES_NO = {True: "Yes", False: "No"}
+# An accepted application's funded place (applications/funded_places.py); None: not recorded.
+FUNDED_PLACE = {
+    True: "Yes: a funded place",
+    False: "No: paid by the school or the participant",
+    None: "Not set",
+}
 
 WORK_SETTINGS = {
     "school": "A school",
