@@ -270,6 +270,7 @@ def test_a_hubs_marks_are_counted_up_to_a_cap_and_the_list_says_more_than(client
     url = reverse("admin:programmes_attendance_changelist")
     html = client.get(url).content.decode()
     assert "More than 60 attendance marks: filter or search to narrow the list" in html
+    assert "More than 60 results" in html and "60 results" not in html.replace("More than 60 results", "")
     assert client.get(url, {"p": 2}).status_code == 200  # the pages up to the cap
     narrowed = client.get(
         url, {"q": ParticipantFactory._meta.model.objects.first().user.email}
