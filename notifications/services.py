@@ -51,10 +51,9 @@ from .models import JobRun, Notification
 logger = logging.getLogger(__name__)
 
 Status = Notification.Status
-# A row's own queued delivery has this long to reach a worker before the sweeper queues it again.
-DISPATCH_GRACE = timedelta(minutes=1)
-# Once the sweeper has queued a row, it waits this long before queueing it again (a busy queue).
-REDISPATCH_AFTER = timedelta(minutes=5)
+# A row's own queued delivery has NOTIFICATION_DISPATCH_GRACE_SECONDS (a minute) to reach a
+# worker before the sweeper queues it again; once the sweeper has queued a row, it waits
+# NOTIFICATION_REDISPATCH_SECONDS (5 minutes) before queueing it again (a busy queue).
 # A due row the sweeper finds this long after its give_up_at had its last chance.
 GIVE_UP_GRACE = timedelta(minutes=10)
 # Retry delays double from NOTIFICATION_RETRY_BACKOFF_SECONDS up to this.
@@ -134,7 +133,7 @@ def queue_delivery(notification_id: int, *, countdown: float | None = None) -> b
         return False
     try:
         deliver.apply_async(args=[notification_id], countdown=countdown)
-    except (BrokerError, OSError) as exc:
+    except Exception as exc:  # whatever the broker's client raised: the sweeper has the row
         _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
         logger.warning(
             "Could not queue notification %s (%s: %s); the sweeper will send it",
@@ -151,6 +150,11 @@ def message_id(notification: Notification) -> str:
     message (and dropped by mail systems that remove duplicates)."""
     domain = urlparse(settings.SITE_URL).hostname or "localhost"
     return f"<notification-{notification.pk}@{domain}>"
+
+
+def dispatch_grace() -> timedelta:
+    """How long a row's own queued delivery has to reach a worker before the sweeper steps in."""
+    return timedelta(seconds=settings.NOTIFICATION_DISPATCH_GRACE_SECONDS)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -312,14 +316,15 @@ def notifications_sweep(*, now: datetime | None = None) -> int:
             Notification.objects.select_for_update(skip_locked=True)
             .filter(
                 Q(status=Status.FAILED, next_attempt_at__lte=now)
-                | Q(status=Status.PENDING, next_attempt_at__lte=now - DISPATCH_GRACE)
+                | Q(status=Status.PENDING, next_attempt_at__lte=now - dispatch_grace())
             )
             .order_by("next_attempt_at")
             .values_list("pk", flat=True)[:SWEEP_BATCH]
         )
         # Queued now; if it still has not been claimed in a while, queued again.
         Notification.objects.filter(pk__in=due).update(
-            status=Status.PENDING, next_attempt_at=now + REDISPATCH_AFTER
+            status=Status.PENDING,
+            next_attempt_at=now + timedelta(seconds=settings.NOTIFICATION_REDISPATCH_SECONDS),
         )
     for pk in due:
         transaction.on_commit(partial(queue_delivery, pk))
@@ -352,11 +357,11 @@ def notifications_send_again(*, notifications: QuerySet[Notification]) -> int:
 
 # Celery options for the tasks that run jobs and deliveries: retried with backoff when the
 # database or the broker is away (a restart, a failover, a terminated connection), up to 6 more
-# tries over about 25 minutes (full jitter). What a run records is keyed or claimed, so a retry
-# continues the work rather than repeating it.
+# tries over about 25 minutes (full jitter; TASK_RETRY_BACKOFF_SECONDS is the first wait). What a
+# run records is keyed or claimed, so a retry continues the work rather than repeating it.
 RETRY_ON_OUTAGE: dict[str, Any] = {
     "autoretry_for": (OperationalError, InterfaceError, BrokerError),
-    "retry_backoff": 30,
+    "retry_backoff": settings.TASK_RETRY_BACKOFF_SECONDS,
     "retry_backoff_max": 600,
     "max_retries": 6,
 }

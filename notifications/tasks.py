@@ -6,7 +6,9 @@ from .reminders import JOBS
 from .services import RETRY_ON_OUTAGE, DeliveryFailed, deliver_notification, queue_delivery, run_job
 
 
-@shared_task(name="notifications.tasks.deliver", **RETRY_ON_OUTAGE)
+# No result is kept: the row records the outcome. (Queueing a task whose result is kept also
+# subscribes to the result backend, which with Redis down blocked for 20 s and then raised.)
+@shared_task(name="notifications.tasks.deliver", ignore_result=True, **RETRY_ON_OUTAGE)
 def deliver(notification_id: int, attempt: int = 1) -> str:
     """Send one recorded notification. A failure of the mail server is recorded on the row: quick
     retries are queued here with a countdown, later ones by the sweeper (``attempt`` is unused,

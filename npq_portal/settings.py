@@ -214,6 +214,10 @@ NOTIFICATION_RETRY_BACKOFF_SECONDS = env.int("NOTIFICATION_RETRY_BACKOFF_SECONDS
 NOTIFICATION_GIVE_UP_HOURS = env.int("NOTIFICATION_GIVE_UP_HOURS", default=24)
 # A worker's claim on a notification it is sending; renewed while it sends, taken back when not.
 NOTIFICATION_CLAIM_SECONDS = env.int("NOTIFICATION_CLAIM_SECONDS", default=120)
+# The sweeper queues a row whose own delivery has not reached a worker this long after it was
+# due, and queues it again at most this often while it waits (`make chaos` shortens both).
+NOTIFICATION_DISPATCH_GRACE_SECONDS = env.int("NOTIFICATION_DISPATCH_GRACE_SECONDS", default=60)
+NOTIFICATION_REDISPATCH_SECONDS = env.int("NOTIFICATION_REDISPATCH_SECONDS", default=300)
 # Seconds before a silent mail server counts as a failed attempt (Django's default waits for ever).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NPQ Portal <no-reply@npq-portal.test>")
@@ -268,6 +272,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+# Jobs, deliveries and tallies retried after a database or broker error: the first wait (up to
+# this many seconds, jittered), doubling to at most 10 minutes (docs/decisions.md, 29).
+TASK_RETRY_BACKOFF_SECONDS = env.int("TASK_RETRY_BACKOFF_SECONDS", default=30)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

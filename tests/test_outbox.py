@@ -488,3 +488,27 @@ def test_a_real_worker_sends_what_the_broker_never_got(celery_worker_process, mo
     assert run_scheduled_job.apply_async(args=["resend_stuck"], queue=queue).get(timeout=60) == 0
     assert [status_of(n) for n in notifications] == ["sent"] * 3
     assert [n.attempts for n in notifications] == [1, 1, 1]
+
+
+def test_queueing_with_the_broker_unreachable_fails_fast_and_leaves_the_row_to_the_sweeper():
+    """No wait on the result store either: deliveries keep no result (a kept result subscribed
+    to Redis first, which blocked for 20 s and then raised past the outbox)."""
+    import time
+
+    from npq_portal.celery import app
+    from tests.conftest import reset_celery_connections
+    from tests.faults import free_port
+
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    keys = ("broker_url", "result_backend", "task_always_eager")
+    saved = {key: app.conf[key] for key in keys}
+    app.conf.update(broker_url=dead, result_backend=dead, task_always_eager=False)
+    reset_celery_connections(app)
+    try:
+        started = time.monotonic()
+        assert services.queue_delivery(1) is False
+        assert time.monotonic() - started < 10
+        assert services.queue_delivery(2) is False  # paused: not even tried
+    finally:
+        app.conf.update(saved)
+        reset_celery_connections(app)
