@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -215,6 +215,11 @@ PAGES: dict[str, Callable[[World], Target]] = {
     "calendar": lambda w: Target(reverse("calendar"), "alice"),
     "calendar_rotate": lambda w: Target(reverse("calendar_rotate"), "alice", {}),
     "calendar_feed": lambda w: Target(reverse("calendar_feed", args=[w.calendar_token])),
+    "privacy_notice": lambda w: Target(reverse("privacy_notice")),
+    "privacy_your_data": lambda w: Target(reverse("privacy_your_data"), "alice", {}),
+    "privacy_export_download": lambda w: Target(
+        reverse("privacy_export_download", args=[_copy_of_data(w.alice).pk]), "alice"
+    ),
     # Sign-in pages (django-allauth's forms in the portal's templates).
     "account_login": lambda w: Target(
         reverse("account_login"), None, {"login": "alice@school.example", "password": PASSWORD}
@@ -233,6 +238,21 @@ PAGES.update({f"funding_check_step:{s}": _funding_step(s) for s in checker.STEPS
 STEP_PARAMETERS = {"application_step": wizard.STEPS, "funding_check_step": checker.STEPS}
 # Tokens in the path, tried with hostile values too (each must answer 404, never 500).
 TOKEN_URLS = ("endorsement", "checkin_confirm", "calendar_feed")
+
+
+def _copy_of_data(person) -> object:
+    """A finished copy of ``person``'s data (privacy/), as the worker leaves it."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from privacy.models import SubjectAccessExport
+
+    now = timezone.now()
+    export = SubjectAccessExport(
+        person=person, status="done", created_at=now, finished_at=now, expires_at=now + timedelta(days=7)
+    )
+    export.file.save("copy.zip", ContentFile(b"PK\x05\x06" + bytes(18)), save=True)
+    return export
 
 
 def _portal_names() -> Iterator[str]:
