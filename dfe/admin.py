@@ -22,7 +22,15 @@ from .models import (
     LeadProviderStaff,
     SyncRun,
 )
-from .selectors import programme_name, standing, visible_dfe_applications, with_last_write
+from .selectors import (
+    TRAINING_STATUSES,
+    change_words,
+    programme_name,
+    schedule_words,
+    standing,
+    visible_dfe_applications,
+    with_last_write,
+)
 from .services import lead_provider_staff_add, lead_provider_staff_remove, token_set
 from .writes import record_write
 
@@ -60,8 +68,8 @@ class DfeApplicationAdmin(ReadOnlyMixin, HubScopedAdmin):
         "status",
         "where_it_stands",
         "funded_place",
-        "schedule_identifier",
-        "training_status",
+        "schedule",
+        "training",
         "application",
         "invited_at",
         "dfe_updated_at",
@@ -89,11 +97,23 @@ class DfeApplicationAdmin(ReadOnlyMixin, HubScopedAdmin):
     def where_it_stands(self, obj: DfeApplication) -> str:
         return standing(obj)
 
+    @admin.display(description="Schedule at DfE")
+    def schedule(self, obj: DfeApplication) -> str:
+        return schedule_words(obj.schedule_identifier)
+
+    @admin.display(description="Training at DfE")
+    def training(self, obj: DfeApplication) -> str:
+        return TRAINING_STATUSES.get(obj.training_status, obj.training_status)
+
 
 @admin.register(DfeWrite)
 class DfeWriteAdmin(ReadOnlyMixin, HubScopedAdmin):
     list_display = ("dfe_application", "action", "state", "error", "attempts", "created_at")
     actions = ("send_again",)
+
+    @admin.display(description="What was sent")
+    def what_was_sent(self, obj: DfeWrite) -> str:
+        return change_words(obj)
 
     @admin.action(description="Send again (changes DfE refused, once put right)", permissions=["view"])
     def send_again(self, request: HttpRequest, queryset) -> None:
@@ -125,8 +145,8 @@ class DfeWriteAdmin(ReadOnlyMixin, HubScopedAdmin):
         "dfe_application",
         "action",
         "state",
+        "what_was_sent",
         "error",
-        "payload",
         "attempts",
         "created_at",
         "created_by",

@@ -86,3 +86,46 @@ def standing(dfe_app: DfeApplication) -> str:
             return f"{decided} (DfE has it)"
         return f"{decided} here; not yet at DfE"
     return Application.Status(status).label
+
+
+def schedule_words(identifier: str) -> str:
+    """``npq-leadership-spring`` as "Leadership NPQs starting in spring"."""
+    if not identifier:
+        return "Not set yet"
+    kind, _, season = identifier.removeprefix("npq-").partition("-")
+    if kind == "ehco":
+        return f"Early headship coaching offer starting in {season.capitalize()}"
+    if kind == "aso":
+        return f"Additional support offer starting in {season.capitalize()}"
+    return f"{kind.capitalize()} NPQs starting in {season}"
+
+
+TRAINING_STATUSES = {
+    "active": "In training",
+    "deferred": "Deferred",
+    "withdrawn": "Withdrawn",
+    "": "Not known yet",
+}
+
+
+def change_words(write: DfeWrite) -> str:
+    """What a change sent to DfE says, in words (never the JSON sent)."""
+    from programmes.services import DEFERRAL_REASONS, WITHDRAWAL_REASONS
+
+    payload = write.payload or {}
+    parts = []
+    if "funded_place" in payload:
+        parts.append("a funded place" if payload["funded_place"] else "not a funded place")
+    if payload.get("schedule_identifier"):
+        parts.append(f"schedule: {schedule_words(payload['schedule_identifier']).lower()}")
+    reason = payload.get("reason")
+    if reason:
+        label = WITHDRAWAL_REASONS.get(reason) or DEFERRAL_REASONS.get(reason) or reason
+        parts.append(f"reason: {label.lower()}")
+    if not parts:
+        return (
+            "Made from the decision when it is first sent"
+            if write.action == DfeWrite.Action.ACCEPT
+            else "Nothing more"
+        )
+    return "; ".join(parts).capitalize()

@@ -164,3 +164,32 @@ def test_sync_command_says_when_the_link_is_off(settings):
     settings.DFE_API_URL = ""
     with pytest.raises(CommandError, match="The link to DfE is off"):
         call_command("dfe_sync")
+
+
+def test_the_pages_of_a_dfe_application_and_a_change_are_in_words(client, provider):
+    hub = HubFactory(lead_provider=provider)
+    application = ApplicationFactory(course=CourseFactory(cohort__hub=hub))
+    Application.objects.filter(pk=application.pk).update(status=Application.Status.REJECTED)
+    row = dfe_row(
+        provider,
+        application=application,
+        schedule_identifier="npq-leadership-spring",
+        training_status="withdrawn",
+    )
+    write = DfeWrite.objects.create(
+        dfe_application=row,
+        action="withdraw",
+        payload={
+            "course_identifier": "npq-headship",
+            "reason": "quality-of-programme-structure-not-suitable.",
+        },
+        state="done",
+        created_at=timezone.now(),
+    )
+    client.force_login(HubStaffFactory(hub=hub))
+    page = client.get(reverse("admin:dfe_dfeapplication_change", args=[row.pk])).content.decode()
+    assert "Leadership NPQs starting in spring" in page and "Withdrawn" in page
+    assert "npq-leadership-spring" not in page
+    page = client.get(reverse("admin:dfe_dfewrite_change", args=[write.pk])).content.decode()
+    assert "Reason: quality of programme: structure not suitable" in page
+    assert "course_identifier" not in page
