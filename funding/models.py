@@ -278,6 +278,8 @@ class FundingDecision(models.Model):
 
     class Meta:
         ordering = ["-assessed_at"]
+        # The staff list's order: a page is read along it, not sorted from all the hub's decisions.
+        indexes = [models.Index(fields=["-assessed_at", "-id"], name="funding_decision_newest")]
         constraints = [
             models.UniqueConstraint(fields=["user", "course"], name="funding_decision_one_per_course"),
             models.CheckConstraint(
