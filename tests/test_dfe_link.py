@@ -613,3 +613,63 @@ def test_staff_send_a_refused_change_again_once_put_right(
         follow=True,
     )
     assert DfeWrite.objects.filter(action="withdraw").count() == 2
+
+
+def test_the_whole_journey_from_dfe_to_acceptance_and_withdrawal(
+    fake_dfe, account, course, django_capture_on_commit_callbacks
+):
+    """Issue 16's demo as a test: a teacher registered with DfE appears in the portal and is
+    invited, fills in the portal's form, is endorsed and accepted; DfE shows the acceptance with
+    the funded place and schedule; a withdrawal reaches DfE with its reason."""
+    from applications.services import application_submit, endorsement_answer
+    from dfe.selectors import standing, with_last_write
+    from funding.models import EligibilityListEntry
+    from tests.factories import HubStaffFactory, northfield_schools
+
+    northfield_schools()
+    EligibilityListEntry.objects.create(
+        funding_round=course.cohort.funding_round, kind="pp50_school", identifier="137001"
+    )
+
+    def where() -> str:
+        return standing(with_last_write(DfeApplication.objects.select_related("application")).get())
+
+    remote = dfe_application(fake_dfe)
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_applications(account=account)
+    assert where().startswith("Waiting for the portal's application (invited on")
+    assert Notification.objects.filter(kind="dfe_invitation", recipient="alice@school.example").exists()
+
+    application = ApplicationFactory(course=course, user=UserFactory(email="alice@school.example"))
+    with django_capture_on_commit_callbacks(execute=True):
+        application_submit(application=application, by=application.user)
+    assert where() == "Waiting for endorsement"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        endorsement_answer(
+            endorsement=application.endorsements.get(),
+            user=UserFactory(email="hana@school.example"),
+            endorse=True,
+        )
+    assert where() == "Waiting for the hub's decision"
+
+    staff = HubStaffFactory(hub=course.cohort.hub)
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = application_accept(application=Application.objects.get(pk=application.pk), by=staff)
+    at_dfe = fake_dfe.fake.status_of(remote["id"])
+    assert (at_dfe["status"], at_dfe["funded_place"], at_dfe["schedule_identifier"]) == (
+        "accepted",
+        True,
+        "npq-specialist-autumn",
+    )
+    assert where() == "Accepted (DfE has it)"
+
+    fake_dfe.fake.add_declaration(application_id=remote["id"], declaration_type="started")
+    with django_capture_on_commit_callbacks(execute=True):
+        participant_withdraw(
+            participant=accepted.participant, reason="quality-of-programme-structure-not-suitable.", by=staff
+        )
+    enrolment = fake_dfe.fake.enrolment_of(remote["id"])
+    assert enrolment["training_status"] == "withdrawn"
+    assert enrolment["withdrawal"]["reason"] == "quality-of-programme-structure-not-suitable."
+    assert DfeWrite.objects.filter(state=W.DONE).count() == 2
