@@ -61,7 +61,6 @@ STATE_FUNDED_TYPE_CODES = (
     46,
 )
 OUTSIDE_ENGLAND_LA_CODES = ("673", "702", "000", "704", "708")
-WELSH_ESTABLISHMENT = 30
 LA_NURSERY_SCHOOL = 15
 
 ALL_NPQS = (
@@ -126,6 +125,7 @@ class RoundRules:
     rules: tuple[dict[str, Any], ...] = ()
     eligible_type_codes: tuple[int, ...] = STATE_FUNDED_TYPE_CODES
     # A workplace in one of these local authorities or of one of these types is outside England.
+    # (DfE asks the person; a Welsh establishment, type 30, is judged as an ineligible type.)
     outside_england_la_codes: tuple[str, ...] = OUTSIDE_ENGLAND_LA_CODES
     outside_england_type_codes: tuple[int, ...] = ()
     ehco_max_years_as_headteacher: int = 5
@@ -194,8 +194,10 @@ def _other_setting_rules() -> list[dict[str, Any]]:
 def _rules_2022_23() -> tuple[dict[str, Any], ...]:
     return (
         *_ehco_rules_with_npqh_and_school(),
-        # Schools, academy trusts and 16 to 19 settings: every NPQ, at a state-funded establishment.
+        # Schools, academy trusts and 16 to 19 settings: every NPQ, at a state-funded establishment;
+        # NPQEYL also at a school on DfE's early years list, whatever its type.
         rule("workplace_not_listed", setting=SCHOOL_SETTINGS, workplace_not_listed=True),
+        rule("funded", setting=SCHOOL_SETTINGS, course=["NPQEYL"], on_list=["disadvantaged_early_years"]),
         rule("ineligible_establishment_type", setting=SCHOOL_SETTINGS, eligible_type=False),
         rule("funded", setting=SCHOOL_SETTINGS),
         # Early years: NPQEYL only; a nursery school or school class is judged as the school it is.
@@ -368,12 +370,7 @@ def _rules_2026() -> tuple[dict[str, Any], ...]:
 
 DEFAULT_ROUNDS: dict[str, RoundRules] = {
     # Universal funding; £200 targeted support funding for settings with 1-600 pupils.
-    "2022-23": RoundRules(
-        code="2022-23",
-        rules=_rules_2022_23(),
-        outside_england_type_codes=(WELSH_ESTABLISHMENT,),
-        targeted_support_funding_gbp=200,
-    ),
+    "2022-23": RoundRules(code="2022-23", rules=_rules_2022_23(), targeted_support_funding_gbp=200),
     # Targeted scholarships from spring 2025 (DfE's rules of that spring).
     "2025": RoundRules(code="2025", rules=_rules_2025()),
     # DfE's rules from August 2025 to May 2026: RISE schools, LA nursery list, EHCO anywhere.

@@ -47,10 +47,10 @@ TABLE = [
     ),
     ("2025", {"course": "NPQH"}, "not_in_england", False, False, 0),  # absent facts mean "no"
     ("2025", {**SCHOOL, "course": "NPQH", "la_code": "673"}, "not_in_england", False, False, 0),
-    (
+    (  # a Welsh school: an ineligible type (DfE asks the person whether they work in England)
         "2022-23",
         {**SCHOOL, "course": "NPQSL", "establishment_type_code": 30, "la_code": "660"},
-        "not_in_england",
+        "ineligible_establishment_type",
         False,
         False,
         0,

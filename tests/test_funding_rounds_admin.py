@@ -29,6 +29,7 @@ def test_a_rounds_rules_read_in_words(client):
     )
     assert "referred by a return-to-teaching adviser" in page and "To be reviewed" in page
     assert "State-funded establishment types (GIAS codes)" in page
+    assert "admin-portal/staff-pages" in page  # the table's and the summary list's styles
     assert "&quot;then&quot;" not in page and '"then"' not in page.split("<textarea", 1)[0]  # no JSON shown
 
 
