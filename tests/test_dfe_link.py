@@ -673,3 +673,20 @@ def test_the_whole_journey_from_dfe_to_acceptance_and_withdrawal(
     assert enrolment["training_status"] == "withdrawn"
     assert enrolment["withdrawal"]["reason"] == "quality-of-programme-structure-not-suitable."
     assert DfeWrite.objects.filter(state=W.DONE).count() == 2
+
+
+def test_the_scheduled_jobs_record_their_runs(fake_dfe, account, settings):
+    from dfe.tasks import send_changes
+    from dfe.tasks import sync_applications as sync_task
+    from notifications.models import JobRun
+
+    dfe_application(fake_dfe)
+    dfe_application(fake_dfe, email="b@school.example", trn="7654321")
+    assert sync_task.delay().get() == 2
+    assert send_changes.delay().get() == 0
+    assert list(JobRun.objects.order_by("pk").values_list("job", "sent", "error")) == [
+        ("sync_applications", 2, ""),
+        ("send_changes", 0, ""),
+    ]
+    settings.DFE_API_URL = ""  # the link off: the jobs still run (and record), doing nothing
+    assert sync_task.delay().get() == 0
