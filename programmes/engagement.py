@@ -3,9 +3,12 @@ participant completed.
 
 DfE fixes the bar at 90% to reach the summative assessment. Excused absences (exceptional
 circumstances) are left out of both sides, and so is an activity whose record has not come in
-yet ("awaiting record": its register not taken, its LMS export not imported). The tally of a
-course is one SQL statement: the ORM's aggregate over participants x activities x their marks and
-registers, inside an INSERT ... ON CONFLICT that stores it. Never a query per participant.
+yet ("awaiting record": its register not taken, its LMS export not imported). The tally is one
+SQL statement driven by the marks (decisions.md, 32): the weights each group's participants could
+earn are summed once per group (their course's activities and the group's own, with the group's
+registers), then one pass over the attendance marks adjusts each participant's totals (what they
+did, what they were excused from, what their mark records), inside an INSERT ... ON CONFLICT
+that stores it. Never a query per participant, and never participants x activities.
 
 An activity due so far is *recorded* for a participant (decisions.md, "Awaiting record") when
 - they have a mark for it (from a register or an LMS import), or
@@ -26,16 +29,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import (
-    DecimalField,
-    F,
-    FilteredRelation,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-)
-from django.db.models.functions import TruncDate
+from django.db.models import BooleanField, Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, Round, TruncDate
 from django.utils import timezone
 
 from .models import Activity, Attendance, EngagementTally, Participant, Register
@@ -61,86 +56,123 @@ def _start_of_next_day(today: date) -> datetime:
     return datetime.combine(today + timedelta(days=1), time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
-# From the weights to what is stored: percent = done / due (due: recorded and not excused), NULL
-# when nothing is counted yet (never a division by zero); the projection as if everything still
-# possible is completed: the activities to come and those awaiting their record (missed ones are
-# not); on track at or above the bar, judged on the exact ratio (89.997% is not 90%, though it
-# shows as 90.00), or when nothing is counted yet. (100.0 keeps SQLite from dividing whole numbers
-# as integers.) Computed once per participant over the aggregate's output, not inside it.
+# From the weights (in hundredths, so that sums are exact on every database) to what is stored:
+# percent = done / due (due: recorded and not excused), NULL when nothing is counted yet (never a
+# division by zero); the projection as if everything still possible is completed: the activities
+# to come and those awaiting their record (missed ones are not); on track at or above the bar,
+# judged on the exact ratio (89.997% is not 90%, though it shows as 90.00), or when nothing is
+# counted yet. (100.0 keeps SQLite from dividing whole numbers as integers.) Computed once per
+# participant over the totals, not inside the aggregate.
 ARITHMETIC = f"""
-    t.pk, t.done, t.due, t.due_all - t.due,
+    t.pk, t.done / 100.0, t.due / 100.0, (t.due_all - t.due) / 100.0,
     CASE WHEN t.due > 0 THEN ROUND(t.done * 100.0 / t.due, 2) END,
     CASE WHEN t.due_all + t.future > 0
          THEN ROUND((t.done + t.due_all - t.due + t.future) * 100.0 / (t.due_all + t.future), 2) END,
     t.due = 0 OR t.done * 100 >= {int(ENGAGEMENT_BAR)} * t.due,
     %s
 """
-
-
-def _recorded(activity: str, *, today: date) -> Q:
-    """The activity's record has come in for this participant (see the module's docstring).
-    Only ever used un-negated: NULLs (no mark, no register, no import) read as "not recorded"."""
-    return (
-        Q(mark__status__isnull=False)
-        | Q(register__pk__isnull=False)
-        | Q(**{f"{activity}__imported_on__gt": F(f"{activity}__due_on")})
-        | Q(**{f"{activity}__imported_on__gt": TruncDate(f"{activity}__starts_at", tzinfo=_london())})
-        | Q(
-            **{
-                f"{activity}__starts_at__isnull": True,
-                f"{activity}__due_on__lte": today - timedelta(days=TASK_RECORD_DAYS),
-            }
-        )
-    )
+# The aggregate per participant is a hash table of about 20 MB at 100,000 participants: with
+# PostgreSQL's default 4 MB it (and the sorts around it) would be written to disk. Only for the
+# tally's statement, and put back after it.
+TALLY_WORK_MEM = "64MB"
 
 
 def _london() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def course_tally_queryset(*, course_ids: list[int], today: date) -> QuerySet:
-    """One row per live participant of the courses: (participant, done, due, due_all, future) weights.
+def _flag(condition: Q) -> Case:
+    """A condition as a true/false column (never NULL: a missing date makes it false)."""
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
 
-    ``due_all`` counts the required activities due by ``today`` that were not excused, ``due``
-    those of them recorded (so ``due_all - due`` awaits its record), ``done`` those attended or
-    completed, ``future`` the ones still to come (not excused).
-    """
-    activity = "course__activities"
-    counted = Q(**{f"{activity}__required": True, f"{activity}__counts_towards_engagement": True}) & (
-        Q(**{f"{activity}__group__isnull": True}) | Q(**{f"{activity}__group": F("group")})
+
+def counted_activities(*, course_ids: list[int], today: date) -> QuerySet:
+    """The required activities of the courses that count towards engagement, one row each: pk,
+    course_id, group_id, ``w`` (the weight in hundredths), ``is_due`` (by ``today``) and
+    ``recorded_alone``: its record has come in for everyone, whatever their marks and registers
+    (an LMS import after its date, or a task ``TASK_RECORD_DAYS`` days past due)."""
+    due = Q(starts_at__lt=_start_of_next_day(today)) | Q(due_on__lte=today)
+    recorded_alone = (
+        Q(imported_on__gt=F("due_on"))
+        | Q(imported_on__gt=TruncDate("starts_at", tzinfo=_london()))
+        | Q(starts_at__isnull=True, due_on__lte=today - timedelta(days=TASK_RECORD_DAYS))
     )
-    due = Q(**{f"{activity}__starts_at__lt": _start_of_next_day(today)}) | Q(
-        **{f"{activity}__due_on__lte": today}
-    )
-    not_excused = Q(mark__status__isnull=True) | ~Q(mark__status=Attendance.Status.EXCUSED)
-    recorded = _recorded(activity, today=today)
-    weight = f"{activity}__weight"
-    decimal = DecimalField(max_digits=9, decimal_places=2)
     return (
-        Participant.objects.filter(course_id__in=course_ids, status__in=Participant.LIVE_STATUSES)
-        # Filtering before annotating restricts the join itself to the counted activities.
-        .filter(counted)
-        .annotate(
-            mark=FilteredRelation(
-                f"{activity}__attendances", condition=Q(**{f"{activity}__attendances__participant": F("pk")})
-            ),
-            # The register of the participant's group (at most one row: unique per activity and group).
-            register=FilteredRelation(
-                f"{activity}__registers",
-                condition=Q(**{f"{activity}__registers__group": F("group")})
-                | Q(**{f"{activity}__registers__group__isnull": True, "group__isnull": True}),
-            ),
-        )
+        Activity.objects.filter(course_id__in=course_ids, required=True, counts_towards_engagement=True)
         .order_by()
-        .values("pk")
         .annotate(
-            done=Sum(weight, filter=due & Q(mark__status__in=DONE), default=Value(0), output_field=decimal),
-            due=Sum(weight, filter=due & recorded & not_excused, default=Value(0), output_field=decimal),
-            due_all=Sum(weight, filter=due & not_excused, default=Value(0), output_field=decimal),
-            future=Sum(weight, filter=~due & not_excused, default=Value(0), output_field=decimal),
+            w=Cast(Round(F("weight") * 100), IntegerField()),
+            is_due=_flag(due),
+            recorded_alone=_flag(recorded_alone),
         )
-        .values_list("pk", "done", "due", "due_all", "future")
+        .values("pk", "course_id", "group_id", "w", "is_due", "recorded_alone")
     )
+
+
+def tally_statement(*, course_ids: list[int], today: date) -> tuple[str, list]:
+    """A WITH ... SELECT of each live participant's totals (pk, done, due, due_all, future;
+    weights in hundredths), driven by the marks:
+
+    - ``base``: per (course, group) of live participants, the weights due, to come, and due but
+      not recorded for the group (no register for it, not ``recorded_alone``): the course's own
+      activities joined by course, the group's by group (never every activity of a course for
+      every group, filtered afterwards);
+    - ``marks``: one pass over the attendance marks, each counted where its activity is one of
+      its participant's: done, excused (out of both sides), and marks on activities their group
+      has no record of (the mark is their record);
+    - per participant: due_all = base's due - excused, awaiting = base's unrecorded - marked,
+      due = due_all - awaiting. A participant whose group has no counted activity has no row.
+    """
+    people, people_params = (
+        Participant.objects.filter(course_id__in=course_ids, status__in=Participant.LIVE_STATUSES)
+        .order_by()
+        .values("pk", "course_id", "group_id")
+        .query.sql_with_params()
+    )
+    counted, counted_params = counted_activities(course_ids=course_ids, today=today).query.sql_with_params()
+    qn = connection.ops.quote_name
+    registers, marks = qn(Register._meta.db_table), qn(Attendance._meta.db_table)
+    done = ", ".join(f"'{status}'" for status in DONE)
+    excused = f"'{Attendance.Status.EXCUSED}'"
+    own = "a.course_id = p.course_id AND (a.group_id IS NULL OR a.group_id = p.group_id)"
+    sql = f"""WITH g AS (SELECT DISTINCT course_id, group_id FROM ({people}) p),
+base AS (
+  SELECT ga.course_id, ga.group_id,
+         COALESCE(SUM(ga.w) FILTER (WHERE ga.is_due), 0) AS due_all,
+         COALESCE(SUM(ga.w) FILTER (WHERE NOT ga.is_due), 0) AS future,
+         COALESCE(SUM(ga.w) FILTER (WHERE ga.is_due AND NOT ga.recorded_alone AND r.id IS NULL), 0)
+           AS unrecorded
+    FROM (SELECT g.course_id, g.group_id, a.pk, a.w, a.is_due, a.recorded_alone
+            FROM g JOIN ({counted}) a ON a.course_id = g.course_id AND a.group_id IS NULL
+          UNION ALL
+          SELECT g.course_id, g.group_id, a.pk, a.w, a.is_due, a.recorded_alone
+            FROM g JOIN ({counted}) a ON a.group_id = g.group_id AND a.course_id = g.course_id) ga
+    LEFT JOIN {registers} r ON r.activity_id = ga.pk AND COALESCE(r.group_id, 0) = COALESCE(ga.group_id, 0)
+   GROUP BY ga.course_id, ga.group_id
+),
+marks AS (
+  SELECT m.participant_id,
+         SUM(a.w) FILTER (WHERE {own} AND a.is_due AND m.status IN ({done})) AS done,
+         SUM(a.w) FILTER (WHERE {own} AND a.is_due AND m.status = {excused}) AS excused_due,
+         SUM(a.w) FILTER (WHERE {own} AND NOT a.is_due AND m.status = {excused}) AS excused_future,
+         SUM(a.w) FILTER (WHERE {own} AND a.is_due AND NOT a.recorded_alone AND r.id IS NULL)
+           AS marked_unrecorded
+    FROM {marks} m
+    JOIN ({people}) p ON p.pk = m.participant_id
+    JOIN ({counted}) a ON a.pk = m.activity_id
+    LEFT JOIN {registers} r ON r.activity_id = m.activity_id AND COALESCE(r.group_id, 0) = COALESCE(p.group_id, 0)
+   GROUP BY m.participant_id
+)
+SELECT p.pk, COALESCE(k.done, 0) AS done,
+       b.due_all - COALESCE(k.excused_due, 0) - (b.unrecorded - COALESCE(k.marked_unrecorded, 0)) AS due,
+       b.due_all - COALESCE(k.excused_due, 0) AS due_all,
+       b.future - COALESCE(k.excused_future, 0) AS future
+  FROM ({people}) p
+  JOIN base b ON b.course_id = p.course_id AND COALESCE(b.group_id, 0) = COALESCE(p.group_id, 0)
+  LEFT JOIN marks k ON k.participant_id = p.pk"""  # noqa: S608 - names from the models; values are parameters
+    # The subqueries' parameters in the order they appear above.
+    order = (people_params, counted_params, counted_params, people_params, counted_params, people_params)
+    return sql, [param for params in order for param in params]
 
 
 def tally_course(*, course_id: int, today: date | None = None) -> int:
@@ -151,7 +183,7 @@ def tally_course(*, course_id: int, today: date | None = None) -> int:
 def tally_courses(*, course_ids: list[int], today: date | None = None) -> int:
     """Recompute and store the tallies of the courses' live participants. Idempotent; returns how many.
 
-    The ORM's aggregate runs inside one INSERT ... SELECT ... ON CONFLICT statement, so no row
+    One INSERT ... SELECT ... FROM (WITH ... SELECT) ON CONFLICT statement (``tally_statement``), so no row
     travels to Python and back; the nightly job passes every course at once.
     """
     course_ids = sorted(set(course_ids))
@@ -159,14 +191,15 @@ def tally_courses(*, course_ids: list[int], today: date | None = None) -> int:
         return 0
     today = today or timezone.localdate()
     now = timezone.now()
-    sql, params = course_tally_queryset(course_ids=course_ids, today=today).query.sql_with_params()
+    totals, params = tally_statement(course_ids=course_ids, today=today)
     table = EngagementTally._meta.db_table
     with transaction.atomic():
-        _serialise_per_course(course_ids)
+        work_mem = _serialise_per_course(course_ids, work_mem=TALLY_WORK_MEM)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (participant_id, done_weight, due_weight, awaiting_weight, percent,"  # noqa: S608 - table name from the model
-                f" projected_percent, on_track, computed_at) SELECT {ARITHMETIC} FROM ({sql}) t WHERE true"
+                f"INSERT INTO {table} (participant_id, done_weight, due_weight, awaiting_weight,"  # noqa: S608 - table name from the model
+                f" percent, projected_percent, on_track, computed_at) SELECT {ARITHMETIC}"
+                f" FROM ({totals}) t WHERE true"
                 " ON CONFLICT (participant_id) DO UPDATE SET done_weight = excluded.done_weight,"
                 " due_weight = excluded.due_weight, awaiting_weight = excluded.awaiting_weight,"
                 " percent = excluded.percent,"
@@ -175,6 +208,8 @@ def tally_courses(*, course_ids: list[int], today: date | None = None) -> int:
                 [connection.ops.adapt_datetimefield_value(now), *params],  # in placeholder order
             )
             stored = cursor.rowcount
+            if work_mem is not None:  # as it was, for whatever else this transaction does
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
         # Tallies this run did not write are stale: withdrawn or completed participants, or
         # participants with no counted activities left (shown as "not started").
         EngagementTally.objects.filter(participant__course_id__in=course_ids).exclude(
@@ -186,15 +221,20 @@ def tally_courses(*, course_ids: list[int], today: date | None = None) -> int:
 TALLY_LOCK_SPACE = 6001  # advisory lock namespace of engagement tallies
 
 
-def _serialise_per_course(course_ids: list[int]) -> None:
+def _serialise_per_course(course_ids: list[int], *, work_mem: str) -> str | None:
     """Two runs for a course at once take turns (PostgreSQL); each then reads committed marks.
-    Locks are taken in course order so that overlapping runs cannot deadlock."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(pg_advisory_xact_lock(%s, id)) FROM (SELECT unnest(%s::int[]) AS id ORDER BY 1) ids",
-                [TALLY_LOCK_SPACE, course_ids],
-            )
+    Locks are taken in course order so that overlapping runs cannot deadlock. In the same
+    statement, ``work_mem`` is set for the rest of the transaction; returns what it was (None
+    elsewhere than PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, id)), current_setting('work_mem'),"
+            " set_config('work_mem', %s, true) FROM (SELECT unnest(%s::int[]) AS id ORDER BY 1) ids",
+            [TALLY_LOCK_SPACE, work_mem, course_ids],
+        )
+        return cursor.fetchone()[1]
 
 
 def schedule_tally(*, course_id: int) -> None:

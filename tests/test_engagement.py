@@ -9,6 +9,7 @@ from django.utils import timezone
 from programmes.engagement import distribution, tally_course
 from programmes.models import Attendance, EngagementTally, Register
 from programmes.services import participant_withdraw, register_save
+from tests.conftest import need
 from tests.factories import LONDON, ActivityFactory, GroupFactory, ParticipantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +146,8 @@ def test_the_tally_is_set_based(course_setup, django_assert_max_num_queries):
         other = ParticipantFactory(group=group)
         mark(other, seminar, "attended")
         mark(other, diagnostic, "completed")
-    # savepoint, lock (PostgreSQL), aggregate, upsert, clean-up, release: never per participant
+    # savepoint, lock and work_mem (PostgreSQL), the statement, work_mem put back, clean-up,
+    # release: never per participant
     with django_assert_max_num_queries(6):
         assert tally_course(course_id=course.pk, today=TODAY) == 31
 
@@ -249,8 +251,9 @@ def test_the_nightly_job_tallies_every_course_in_one_statement(django_assert_max
         participant = ParticipantFactory(group=group)
         mark(participant, session(group, date(2025, 11, 5)), "attended")
         participants.append(participant)
-    # Course ids, then one tally for all of them; and the job run recorded (row, lock, unlock, save).
-    with django_assert_max_num_queries(10):
+    # Course ids, then one tally for all of them (work_mem put back after it); and the job run
+    # recorded (row, lock, unlock, save).
+    with django_assert_max_num_queries(11):
         assert tally_all_courses.run(TODAY.isoformat()) == 3
     assert all(tally_of(p).percent == Decimal("100.00") for p in participants)
 
@@ -261,3 +264,17 @@ def test_a_tally_left_without_counted_activities_is_removed(course_setup):
     course.activities.update(counts_towards_engagement=False)
     tally_course(course_id=course.pk, today=TODAY)
     assert not EngagementTally.objects.filter(participant=p).exists()  # shown as "not started"
+
+
+def test_the_tally_puts_back_the_memory_it_asked_for(course_setup):
+    """PostgreSQL: the tally's statement runs with TALLY_WORK_MEM (no spill to disk at scale);
+    the rest of the transaction has the setting it had."""
+    from django.db import connection
+
+    group, course, *_ = course_setup
+    need(connection.vendor == "postgresql", "PostgreSQL")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', '5MB', true)")
+        tally_course(course_id=course.pk, today=TODAY)
+        cursor.execute("SHOW work_mem")
+        assert cursor.fetchone()[0] == "5MB"
