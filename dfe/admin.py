@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from programmes.admin import HubScopedAdmin
-from programmes.selectors import administered, register_scope
+from programmes.selectors import administered, may_change, register_scope
+from programmes.services import EnrolmentError
 
 from .crypto import TokenKeyMissing, encrypt_token
+from .identifiers import schedules_for
 from .models import (
     DeliveryPartner,
     DfeApplication,
@@ -31,13 +38,26 @@ from .selectors import (
     visible_dfe_applications,
     with_last_write,
 )
-from .services import lead_provider_staff_add, lead_provider_staff_remove, token_set
+from .services import (
+    lead_provider_staff_add,
+    lead_provider_staff_remove,
+    participant_change_schedule,
+    token_set,
+)
 from .writes import record_write
 
 register_scope(DfeApplication, hub_path="application__cohort__hub")
 register_scope(DfeWrite, hub_path="dfe_application__application__cohort__hub")
 register_scope(DeliveryPartner, hub_path="hub")
 register_scope(DfeCohort, hub_path="cohort__hub")
+
+
+class ScheduleForm(forms.Form):
+    schedule = forms.ChoiceField(label="New schedule", widget=forms.RadioSelect)
+
+    def __init__(self, *args, choices, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["schedule"].choices = choices
 
 
 class ReadOnlyMixin:
@@ -99,7 +119,59 @@ class DfeApplicationAdmin(ReadOnlyMixin, HubScopedAdmin):
 
     @admin.display(description="Schedule at DfE")
     def schedule(self, obj: DfeApplication) -> str:
-        return schedule_words(obj.schedule_identifier)
+        words = schedule_words(obj.schedule_identifier)
+        if obj.pk and self._may_change_schedule(obj):
+            url = reverse("admin:dfe_dfeapplication_schedule", args=[obj.pk])
+            return format_html('{} (<a href="{}">change the schedule at DfE</a>)', words, url)
+        return words
+
+    @staticmethod
+    def _may_change_schedule(obj: DfeApplication) -> bool:
+        application = obj.application
+        return bool(
+            obj.status == DfeApplication.Status.ACCEPTED
+            and application is not None
+            and application.participant_id is not None
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/change-schedule/",
+                self.admin_site.admin_view(self.schedule_view),
+                name="dfe_dfeapplication_schedule",
+            ),
+            *super().get_urls(),
+        ]
+
+    def schedule_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Tell DfE the participant follows another schedule (for hubs the user administers)."""
+        obj = get_object_or_404(self.get_queryset(request).select_related("application__participant"), pk=pk)
+        if not self._may_change_schedule(obj) or not may_change(obj, request.user):
+            raise PermissionDenied
+        choices = [(s, schedule_words(s)) for s in schedules_for(obj.course_identifier)]
+        form = ScheduleForm(request.POST or None, choices=choices)
+        if request.method == "POST" and form.is_valid():
+            try:
+                participant_change_schedule(
+                    participant=obj.application.participant,
+                    schedule_identifier=form.cleaned_data["schedule"],
+                    by=request.user,
+                )
+            except EnrolmentError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, "The new schedule is being sent to DfE.", messages.SUCCESS)
+                return redirect(reverse("admin:dfe_dfeapplication_change", args=[obj.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Change the schedule at DfE: {obj.full_name}",
+            "opts": self.model._meta,
+            "original": obj,
+            "form": form,
+            "now": schedule_words(obj.schedule_identifier),
+        }
+        return TemplateResponse(request, "admin/dfe/dfeapplication/change_schedule.html", context)
 
     @admin.display(description="Training at DfE")
     def training(self, obj: DfeApplication) -> str:

@@ -63,3 +63,20 @@ def schedule_identifier(programme: Programme, cohort: Cohort) -> str:
     season = "autumn" if start.month >= 9 else "spring"
     kind = "specialist" if programme.kind == Programme.Kind.SPECIALIST else "leadership"
     return f"npq-{kind}-{season}"
+
+
+LEADERSHIP_COURSES = {
+    "npq-senior-leadership",
+    "npq-headship",
+    "npq-executive-leadership",
+    "npq-early-years-leadership",
+    "npq-senco",
+}
+
+
+def schedules_for(course_identifier: str) -> tuple[str, ...]:
+    """The schedules DfE accepts for a course."""
+    if course_identifier == "npq-early-headship-coaching-offer":
+        return tuple(s for s in SCHEDULE_IDENTIFIERS if s.startswith("npq-ehco-"))
+    kind = "leadership" if course_identifier in LEADERSHIP_COURSES else "specialist"
+    return (f"npq-{kind}-autumn", f"npq-{kind}-spring")

@@ -690,3 +690,29 @@ def test_the_scheduled_jobs_record_their_runs(fake_dfe, account, settings):
     ]
     settings.DFE_API_URL = ""  # the link off: the jobs still run (and record), doing nothing
     assert sync_task.delay().get() == 0
+
+
+def test_staff_change_the_schedule_at_dfe_from_the_dfe_application_page(
+    client, fake_dfe, account, course, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from tests.factories import HubStaffFactory
+
+    remote, application = accepted_through_dfe(fake_dfe, course, account, django_capture_on_commit_callbacks)
+    row = DfeApplication.objects.get()
+    client.force_login(HubStaffFactory(hub=course.cohort.hub))
+    page = client.get(reverse("admin:dfe_dfeapplication_change", args=[row.pk])).content.decode()
+    assert "Specialist NPQs starting in autumn" in page and "change the schedule at DfE" in page
+    url = reverse("admin:dfe_dfeapplication_schedule", args=[row.pk])
+    form = client.get(url).content.decode()
+    assert "Specialist NPQs starting in spring" in form and "Leadership" not in form
+    page = client.post(url, {"schedule": "npq-leadership-spring"})
+    assert page.status_code == 200 and "Select a valid choice" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(url, {"schedule": "npq-specialist-spring"})
+    assert page.status_code == 302
+    assert fake_dfe.fake.status_of(remote["id"])["schedule_identifier"] == "npq-specialist-spring"
+
+    client.force_login(HubStaffFactory(hub=CourseFactory().cohort.hub))
+    assert client.get(url).status_code == 404
