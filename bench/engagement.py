@@ -1,15 +1,21 @@
-"""Benchmark of the engagement tally on PostgreSQL (run with `make bench`, not part of the tests).
+"""Benchmark of the engagement tally on PostgreSQL (`make bench`, or on its own).
 
-For each scale (participants x 40 activities, one attendance mark per pair, except the group
-seminars whose register is not taken yet) it
-1. generates the data server-side in a database of its own (``npq_bench``),
-2. times the portal's tally (``programmes.engagement.tally_course`` for every course) in a
-   fresh worker-like process, recording that process's peak memory,
-3. times one hand-written SQL statement computing and storing the same percentages (with the
-   activities awaiting their record: registers not taken, units not imported),
-4. checks that both stored the same numbers, and prints both times and their ratio.
+``measure_tally()`` (called by bench/run.py on the bench dataset, bench/dataset.py) times
+1. the portal's nightly job (``programmes.tasks.tally_all_courses``) in a fresh worker-like
+   process, with that process's peak memory,
+2. the fastest correct SQL found for the same numbers: one marks-driven statement (the weights
+   each group could earn summed once per group, then one pass over the attendance marks), with
+   the same ``work_mem`` as the portal's,
+alternating, the better of three runs each; checks that both stored the same numbers; and looks
+at both plans (EXPLAIN ANALYZE, BUFFERS) for anything written to disk (temp buffers).
 
-Usage: python bench/engagement.py [--scales 10000,100000] [--courses 50]
+``--explain`` prints those plans and the plan of the statement the portal used before, which
+joined participants to activities by course and filtered by group afterwards.
+
+``--scales 10000,100000`` is the older scale study: it DROPS and regenerates the database
+(``generate``, x 40 activities per participant) at each scale, and prints the growth.
+
+Usage: python bench/engagement.py [--explain] [--scales 10000,100000 [--courses 50]]
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/npq_bench).
 """
 
@@ -113,43 +119,100 @@ INSERT INTO programmes_attendance (participant_id, activity_id, status, recorded
 ANALYZE;
 """
 
-HAND_WRITTEN = """
+# The fastest correct statement found: driven by the marks. Per (course, group) of live
+# participants, the weights due, to come, and due without a record for the group (no register,
+# no LMS import after its date, not a task a week late), from the course's activities joined by
+# course and the group's by group; then one pass over the marks, each counted where its activity
+# is one of its participant's (a condition of the sums: as a join condition the planner would
+# expect a few thousand rows and sort millions on disk). Weights in hundredths: integer sums.
+MARKS_DRIVEN = """
+WITH g AS (
+  SELECT DISTINCT course_id, group_id FROM programmes_participant WHERE status IN ('active', 'deferred')
+), base AS (
+  SELECT ga.course_id, ga.group_id,
+         SUM(ga.w) FILTER (WHERE ga.due) AS due_all,
+         SUM(ga.w) FILTER (WHERE NOT ga.due) AS future,
+         SUM(ga.w) FILTER (WHERE ga.due AND NOT ga.recorded AND r.id IS NULL) AS unrecorded
+    FROM (SELECT g.course_id, g.group_id, x.id, x.w, x.due, x.recorded
+            FROM g JOIN (SELECT id, course_id, group_id, round(weight * 100)::int AS w,
+                 COALESCE(starts_at < %(tomorrow)s, false) OR COALESCE(due_on <= %(today)s, false) AS due,
+                 COALESCE(imported_on > due_on, false)
+                   OR COALESCE(imported_on > (starts_at AT TIME ZONE 'Europe/London')::date, false)
+                   OR COALESCE(starts_at IS NULL AND due_on <= %(grace)s, false) AS recorded
+            FROM programmes_activity WHERE required AND counts_towards_engagement) x ON x.course_id = g.course_id AND x.group_id IS NULL
+          UNION ALL
+          SELECT g.course_id, g.group_id, x.id, x.w, x.due, x.recorded
+            FROM g JOIN (SELECT id, course_id, group_id, round(weight * 100)::int AS w,
+                 COALESCE(starts_at < %(tomorrow)s, false) OR COALESCE(due_on <= %(today)s, false) AS due,
+                 COALESCE(imported_on > due_on, false)
+                   OR COALESCE(imported_on > (starts_at AT TIME ZONE 'Europe/London')::date, false)
+                   OR COALESCE(starts_at IS NULL AND due_on <= %(grace)s, false) AS recorded
+            FROM programmes_activity WHERE required AND counts_towards_engagement) x ON x.group_id = g.group_id AND x.course_id = g.course_id) ga
+    LEFT JOIN programmes_register r ON r.activity_id = ga.id AND COALESCE(r.group_id, 0) = COALESCE(ga.group_id, 0)
+   GROUP BY ga.course_id, ga.group_id
+), marks AS (
+  -- Each mark counts where its activity is one of the participant's (its course, their group):
+  -- a condition of the sums, not of the join, so the planner knows it aggregates every mark.
+  SELECT m.participant_id,
+         SUM(x.w) FILTER (WHERE x.due AND m.status IN ('attended', 'completed') AND x.course_id = p.course_id
+                            AND (x.group_id IS NULL OR x.group_id = p.group_id)) AS done,
+         SUM(x.w) FILTER (WHERE x.due AND m.status = 'excused' AND x.course_id = p.course_id
+                            AND (x.group_id IS NULL OR x.group_id = p.group_id)) AS excused_due,
+         SUM(x.w) FILTER (WHERE NOT x.due AND m.status = 'excused' AND x.course_id = p.course_id
+                            AND (x.group_id IS NULL OR x.group_id = p.group_id)) AS excused_future,
+         SUM(x.w) FILTER (WHERE x.due AND NOT x.recorded AND r.id IS NULL AND x.course_id = p.course_id
+                            AND (x.group_id IS NULL OR x.group_id = p.group_id)) AS marked_unrecorded
+    FROM programmes_attendance m
+    JOIN programmes_participant p ON p.id = m.participant_id AND p.status IN ('active', 'deferred')
+    JOIN (SELECT id, course_id, group_id, round(weight * 100)::int AS w,
+                 COALESCE(starts_at < %(tomorrow)s, false) OR COALESCE(due_on <= %(today)s, false) AS due,
+                 COALESCE(imported_on > due_on, false)
+                   OR COALESCE(imported_on > (starts_at AT TIME ZONE 'Europe/London')::date, false)
+                   OR COALESCE(starts_at IS NULL AND due_on <= %(grace)s, false) AS recorded
+            FROM programmes_activity WHERE required AND counts_towards_engagement) x ON x.id = m.activity_id
+    LEFT JOIN programmes_register r ON r.activity_id = m.activity_id AND COALESCE(r.group_id, 0) = COALESCE(p.group_id, 0)
+   GROUP BY m.participant_id
+), t AS (
+  SELECT p.id AS pk,
+         COALESCE(k.done, 0) AS done,
+         b.due_all - COALESCE(k.excused_due, 0) AS due_all,
+         b.due_all - COALESCE(k.excused_due, 0) - (COALESCE(b.unrecorded, 0) - COALESCE(k.marked_unrecorded, 0)) AS due,
+         COALESCE(b.future, 0) - COALESCE(k.excused_future, 0) AS future
+    FROM programmes_participant p
+    JOIN base b ON b.course_id = p.course_id AND COALESCE(b.group_id, 0) = COALESCE(p.group_id, 0)
+    LEFT JOIN marks k ON k.participant_id = p.id
+   WHERE p.status IN ('active', 'deferred')
+)
 INSERT INTO programmes_engagementtally (participant_id, percent, done_weight, due_weight, awaiting_weight,
                                         projected_percent, on_track, computed_at)
-SELECT id,
-       CASE WHEN due > 0 THEN round(done * 100 / due, 2) END,
-       done, due, due_all - due,
-       CASE WHEN due_all + future > 0 THEN round((done + due_all - due + future) * 100 / (due_all + future), 2) END,
+SELECT pk,
+       CASE WHEN due > 0 THEN round(done * 100.0 / due, 2) END,
+       done / 100.0, due / 100.0, (due_all - due) / 100.0,
+       CASE WHEN due_all + future > 0 THEN round((done + due_all - due + future) * 100.0 / (due_all + future), 2) END,
        due = 0 OR done * 100 >= 90 * due,
        now()
-FROM (
-  SELECT p.id,
-         COALESCE(SUM(a.weight) FILTER (WHERE (a.starts_at < %(tomorrow)s OR a.due_on <= %(today)s)
-                                         AND m.status IN ('attended', 'completed')), 0) AS done,
-         COALESCE(SUM(a.weight) FILTER (WHERE (a.starts_at < %(tomorrow)s OR a.due_on <= %(today)s)
-                                         AND (m.status IS NOT NULL OR r.id IS NOT NULL
-                                              OR a.imported_on > a.due_on
-                                              OR a.imported_on > (a.starts_at AT TIME ZONE 'Europe/London')::date
-                                              OR (a.starts_at IS NULL AND a.due_on <= %(grace)s))
-                                         AND (m.status IS NULL OR m.status <> 'excused')), 0) AS due,
-         COALESCE(SUM(a.weight) FILTER (WHERE (a.starts_at < %(tomorrow)s OR a.due_on <= %(today)s)
-                                         AND (m.status IS NULL OR m.status <> 'excused')), 0) AS due_all,
-         COALESCE(SUM(a.weight) FILTER (WHERE NOT (COALESCE(a.starts_at < %(tomorrow)s, false)
-                                                   OR COALESCE(a.due_on <= %(today)s, false))
-                                         AND (m.status IS NULL OR m.status <> 'excused')), 0) AS future
+  FROM t
+ON CONFLICT (participant_id) DO UPDATE SET
+  percent = EXCLUDED.percent, done_weight = EXCLUDED.done_weight, due_weight = EXCLUDED.due_weight,
+  awaiting_weight = EXCLUDED.awaiting_weight, projected_percent = EXCLUDED.projected_percent,
+  on_track = EXCLUDED.on_track, computed_at = EXCLUDED.computed_at
+"""
+
+# What the portal ran before (and the earlier bench's "hand-written" baseline): participants
+# joined to every activity of their course, filtered by group afterwards (99M rows thrown away
+# at 100,000 participants), with the marks and registers left-joined. Kept for --explain.
+JOINED_BY_COURSE = """
+SELECT p.id,
+       COALESCE(SUM(a.weight) FILTER (WHERE (a.starts_at < %(tomorrow)s OR a.due_on <= %(today)s)
+                                       AND m.status IN ('attended', 'completed')), 0) AS done
   FROM programmes_participant p
   JOIN programmes_activity a ON a.course_id = p.course_id AND (a.group_id IS NULL OR a.group_id = p.group_id)
        AND a.required AND a.counts_towards_engagement
   LEFT JOIN programmes_attendance m ON m.activity_id = a.id AND m.participant_id = p.id
   LEFT JOIN programmes_register r ON r.activity_id = a.id
        AND (r.group_id = p.group_id OR (r.group_id IS NULL AND p.group_id IS NULL))
-  WHERE p.status IN ('active', 'deferred')
-  GROUP BY p.id
-) totals
-ON CONFLICT (participant_id) DO UPDATE SET
-  percent = EXCLUDED.percent, done_weight = EXCLUDED.done_weight, due_weight = EXCLUDED.due_weight,
-  awaiting_weight = EXCLUDED.awaiting_weight, projected_percent = EXCLUDED.projected_percent,
-  on_track = EXCLUDED.on_track, computed_at = EXCLUDED.computed_at
+ WHERE p.status IN ('active', 'deferred')
+ GROUP BY p.id
 """
 
 CHECKSUM = (
@@ -224,22 +287,154 @@ def run_app_tally() -> dict:
     return {"seconds": seconds, "peak_mb": peak_mb, "stored": stored}
 
 
+def _params() -> dict:
+    from programmes.engagement import TASK_RECORD_DAYS, _start_of_next_day
+
+    return {
+        "today": TODAY,
+        "tomorrow": _start_of_next_day(TODAY),
+        "grace": TODAY - timedelta(days=TASK_RECORD_DAYS),
+    }
+
+
 def run_hand_written() -> float:
+    """The fastest SQL found, with the memory the portal's statement is given, timed."""
     from django.db import connection, transaction
 
-    from programmes.engagement import TASK_RECORD_DAYS, _start_of_next_day
+    from programmes.engagement import TALLY_WORK_MEM
 
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            HAND_WRITTEN,
-            {
-                "today": TODAY,
-                "tomorrow": _start_of_next_day(TODAY),
-                "grace": TODAY - timedelta(days=TASK_RECORD_DAYS),
-            },
-        )
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [TALLY_WORK_MEM])
+        cursor.execute(MARKS_DRIVEN, _params())
     return time.perf_counter() - started
+
+
+def _plan(sql: str, params, work_mem: str | None) -> list[str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of a statement, rolled back."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        if work_mem:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        plan = [line for (line,) in cursor.fetchall()]
+        transaction.set_rollback(True)
+    return plan
+
+
+def portal_plan() -> list[str]:
+    """The plan of the portal's own tally statement, as tally_courses runs it (rolled back)."""
+    from django.db import connection, transaction
+
+    from programmes.engagement import tally_courses
+    from programmes.models import Course
+
+    plan: list[str] = []
+
+    def explain(execute, sql, params, many, context):
+        if sql.startswith("INSERT INTO programmes_engagementtally"):
+            context["cursor"].cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            plan.extend(line for (line,) in context["cursor"].cursor.fetchall())
+            return None
+        return execute(sql, params, many, context)
+
+    with transaction.atomic():
+        with connection.execute_wrapper(explain):
+            tally_courses(course_ids=list(Course.objects.values_list("pk", flat=True)), today=TODAY)
+        transaction.set_rollback(True)
+    return plan
+
+
+def spills(plan: list[str]) -> list[str]:
+    """The lines of a plan that show work written to disk (temporary buffers, disk sorts)."""
+    return [
+        line.strip()
+        for line in plan
+        if "temp written=" in line or "Disk:" in line or "Disk Usage:" in line or "external" in line
+    ]
+
+
+def _worker_tally() -> dict:
+    result = subprocess.run(  # noqa: S603 - fixed argument list
+        [sys.executable, str(Path(__file__).resolve()), "--tally-only"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def compare(runs: int = 3) -> dict:
+    """The portal's nightly job (fresh process) and the fastest SQL, alternating, the better of
+    ``runs`` each; their stored numbers must agree. The portal's tally is left in place."""
+    app_runs, hand_runs = [], []
+    for _ in range(runs):
+        clear_tallies()
+        hand_runs.append(run_hand_written())
+        hand_sum = checksum()
+        clear_tallies()
+        app_runs.append(_worker_tally())
+        app_sum = checksum()
+        if app_sum != hand_sum:
+            raise RuntimeError(f"The tally and the fastest SQL disagree: {app_sum} != {hand_sum}")
+    return {"app": app_runs, "hand": hand_runs, "checksum": app_sum}
+
+
+def measure_tally() -> list[dict]:
+    """The nightly tally on the bench dataset against the fastest marks-driven SQL."""
+    from programmes.engagement import TALLY_WORK_MEM
+
+    facts = counts()
+    result = compare()
+    app = min(result["app"], key=lambda r: r["seconds"])
+    hand = min(result["hand"])
+    ratio = app["seconds"] / hand
+    app_times = ", ".join(f"{r['seconds']:.2f}" for r in result["app"])
+    hand_times = ", ".join(f"{seconds:.2f}" for seconds in result["hand"])
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    portal_spills = spills(portal_plan())
+    hand_spills = spills(_plan(MARKS_DRIVEN, _params(), TALLY_WORK_MEM))
+    return [
+        {
+            "what": f"Nightly tally, {facts['participants']:,} participants x 40 ({facts['attendance_rows']:,} marks)",
+            "measured_s": round(app["seconds"], 3),
+            "baseline": "marks-driven SQL (weights per group, one pass over the marks)",
+            "baseline_s": round(hand, 3),
+            "ratio": round(ratio, 2),
+            "goal": "ratio <= 1.3, no spill to disk",
+            "met": ratio <= 1.3 and not portal_spills,
+            "notes": (
+                f"same stored numbers; worker peak {max(r['peak_mb'] for r in result['app']):.0f} MB; "
+                f"written to disk: portal {'; '.join(portal_spills) or 'nothing'}, "
+                f"SQL {'; '.join(hand_spills) or 'nothing'}; runs {app_times} s vs {hand_times} s; load {load}"
+            ),
+        }
+    ]
+
+
+MEASUREMENTS = [measure_tally]
+
+
+def explain() -> None:
+    """Print the plans: the statement the portal used before, the portal's and the fastest SQL."""
+    from programmes.engagement import TALLY_WORK_MEM
+
+    for title, plan in (
+        (
+            "Before: participants joined to activities by course (work_mem as configured)",
+            _plan(JOINED_BY_COURSE, _params(), None),
+        ),
+        ("Portal: programmes.engagement.tally_courses", portal_plan()),
+        (
+            "Fastest SQL found (bench/engagement.py MARKS_DRIVEN)",
+            _plan(MARKS_DRIVEN, _params(), TALLY_WORK_MEM),
+        ),
+    ):
+        print(f"== {title}")
+        print("\n".join(plan))
+        print(f"-- written to disk: {spills(plan) or 'nothing'}\n", flush=True)
 
 
 def bench_scale(participants: int, courses: int) -> dict:
@@ -248,46 +443,43 @@ def bench_scale(participants: int, courses: int) -> dict:
     generate(participants, courses)
     generated_in = time.perf_counter() - started
     facts = counts()
-    app_runs, hand_runs = [], []
-    for _ in range(2):  # the better of two runs each, alternating, so caches favour neither
-        clear_tallies()
-        result = subprocess.run(  # noqa: S603 - fixed argument list
-            [sys.executable, __file__, "--tally-only"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        )
-        app = json.loads(result.stdout.strip().splitlines()[-1])
-        app_runs.append(app)
-        app_sum = checksum()
-        clear_tallies()
-        hand_runs.append(run_hand_written())
-        hand_sum = checksum()
-        if app_sum != hand_sum:
-            raise SystemExit(f"The tally and the hand-written SQL disagree: {app_sum} != {hand_sum}")
-    app = min(app_runs, key=lambda r: r["seconds"])
-    hand = min(hand_runs)
+    result = compare(runs=2)
+    app = min(result["app"], key=lambda r: r["seconds"])
+    hand = min(result["hand"])
     return {
         **facts,
         "generated_in_s": round(generated_in, 1),
         "app_s": round(app["seconds"], 3),
         "sql_s": round(hand, 3),
         "ratio": round(app["seconds"] / hand, 2),
-        "peak_worker_mb": round(max(r["peak_mb"] for r in app_runs), 1),
+        "peak_worker_mb": round(max(r["peak_mb"] for r in result["app"]), 1),
         "app_us_per_row": round(app["seconds"] * 1e6 / facts["attendance_rows"], 2),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", default="10000,100000")
+    parser.add_argument("--scales", help="DROP the database and generate each scale (e.g. 10000,100000)")
     parser.add_argument("--courses", type=int, default=50)
+    parser.add_argument(
+        "--explain", action="store_true", help="print the plans, with what they write to disk"
+    )
     parser.add_argument("--tally-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     setup_django()
     if args.tally_only:
         print(json.dumps(run_app_tally()))
+        return
+    if args.explain:
+        explain()
+        return
+    if not args.scales:
+        if not counts()["attendance_rows"]:
+            raise SystemExit(
+                "The database has no attendance marks: run bench/run.py (its dataset) or --scales."
+            )
+        for row in measure_tally():
+            print(json.dumps(row))
         return
     results = [bench_scale(int(scale), args.courses) for scale in args.scales.split(",")]
     print(
