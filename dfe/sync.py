@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 from applications.models import Application
 
 from .client import DfeClient, DfeError, client_for, link_on
+from .crypto import TokenKeyMissing
 from .identifiers import PROGRAMME_CODES
 from .models import DfeApplication, LeadProviderAccount, SyncRun
 
@@ -72,7 +73,7 @@ def sync_applications(*, account: LeadProviderAccount, client: DfeClient | None 
             cursor = newest
             if len(rows) < PAGE:
                 break
-    except DfeError as exc:
+    except (DfeError, TokenKeyMissing) as exc:
         run.error = str(exc)
         logger.warning("DfE sync of %s stopped: %s", account.lead_provider, exc)
     SyncRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), error=run.error)

@@ -13,7 +13,6 @@ from accounts.models import User
 
 from .client import (
     DfeClient,
-    DfeError,
     DfeRefused,
     DfeUnavailable,
     DfeUncertain,
@@ -21,6 +20,7 @@ from .client import (
     client_for,
     link_on,
 )
+from .crypto import TokenKeyMissing
 from .identifiers import schedule_identifier
 from .models import DfeApplication, DfeWrite, LeadProviderAccount
 
@@ -64,7 +64,7 @@ def _queue(write_id: int) -> None:
         # the sweep (or `dfe_sync`) sends whatever is still open.
         try:
             send_write(write_id)
-        except DfeError as exc:
+        except Exception as exc:  # after commit: the decision stands; the sweep sends it
             logger.warning("DfE change %s not settled now (%s); the sweep will send it", write_id, exc)
         return
     try:
@@ -109,7 +109,7 @@ def send_write(write_id: int, *, client: DfeClient | None = None) -> DfeWrite | 
             client = client or client_for(
                 LeadProviderAccount.objects.get(lead_provider=dfe_app.lead_provider)
             )
-        except (LinkOff, LeadProviderAccount.DoesNotExist, DfeRefused) as exc:
+        except (LinkOff, LeadProviderAccount.DoesNotExist, DfeRefused, TokenKeyMissing) as exc:
             write.error = (
                 str(exc)
                 if not isinstance(exc, LeadProviderAccount.DoesNotExist)
@@ -132,6 +132,10 @@ def send_write(write_id: int, *, client: DfeClient | None = None) -> DfeWrite | 
                 return write
             result = _send(client, write)
         except DfeRefused as exc:
+            if _refused_but_done(client, write):  # e.g. DfE closed it already: the same outcome
+                write.error = ""
+                _settle(write, DfeWrite.State.DONE)
+                return write
             write.error = str(exc)
             _settle(write, DfeWrite.State.REFUSED)
             return write
@@ -153,6 +157,17 @@ def send_write(write_id: int, *, client: DfeClient | None = None) -> DfeWrite | 
     if failure is not None:  # recorded (committed) first; raised for the task's retry with backoff
         raise failure
     return write
+
+
+def _refused_but_done(client: DfeClient, write: DfeWrite) -> bool:
+    """A refused accept or reject whose outcome DfE already shows (a rejection of an application
+    DfE closed itself when another was accepted, or one sent twice) is done, not refused."""
+    if write.action not in (A.ACCEPT, A.REJECT):
+        return False
+    try:
+        return _already_done(client, write)
+    except (DfeRefused, DfeUnavailable):
+        return False
 
 
 def _settle(write: DfeWrite, state: str) -> None:

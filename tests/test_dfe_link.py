@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 import requests
+from cryptography.fernet import Fernet
 from django.db import connection
 from django.utils import timezone
 
@@ -716,3 +717,27 @@ def test_staff_change_the_schedule_at_dfe_from_the_dfe_application_page(
 
     client.force_login(HubStaffFactory(hub=CourseFactory().cohort.hub))
     assert client.get(url).status_code == 404
+
+
+def test_a_reject_dfe_has_already_made_is_done_not_refused(fake_dfe, account):
+    first = dfe_application(fake_dfe)
+    second = dfe_application(fake_dfe, participant_id=first["participant_id"])
+    sync_applications(account=account)
+    DfeClient(base_url=fake_dfe.url, token="secret-token-ambition", sleep=lambda s: None).accept(
+        first["id"], funded_place=True, schedule_identifier=None
+    )  # DfE closes the second application itself
+    write = DfeWrite.objects.create(
+        dfe_application=DfeApplication.objects.get(dfe_id=second["id"]),
+        action="reject",
+        payload={},
+        created_at=timezone.now(),
+    )
+    send_write(write.pk)
+    write.refresh_from_db()
+    assert (write.state, write.error) == (W.DONE, "")
+
+
+def test_an_unreadable_token_is_told_not_raised(fake_dfe, account, settings):
+    settings.DFE_TOKEN_KEY = Fernet.generate_key().decode()  # the key changed since the token was stored
+    run = sync_applications(account=account)
+    assert run.error == "The stored DfE API token cannot be read with the current DFE_TOKEN_KEY."
