@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
-from playwright.sync_api import sync_playwright
 from django.utils import timezone
+from playwright.sync_api import sync_playwright
 
 from privacy.models import ErasureRecord, SubjectAccessExport
 from tests.browser import CHROMIUM_ARGS, sign_in
