@@ -21,6 +21,7 @@ from programmes.models import Group
 from programmes.selectors import register_scope, visible_to
 
 from .endorsement_checks import address_summary, application_check, current_endorsement, with_address_checks
+from .funded_place_admin import FundedPlaceAdminMixin, FundedPlaceChangeInline, funded_place_choice
 from .models import Application, Endorsement, Transition
 from .selectors import status_phrase
 from .services import (
@@ -170,6 +171,7 @@ class EndorserAddressFilter(admin.SimpleListFilter):
 
 
 class AcceptForm(forms.Form):
+    funded_place = funded_place_choice()
     group = forms.ModelChoiceField(
         queryset=Group.objects.none(),
         required=False,
@@ -200,7 +202,7 @@ def _ordinal(n: int) -> str:
 
 
 @admin.register(Application)
-class ApplicationAdmin(HubScopedAdmin):
+class ApplicationAdmin(FundedPlaceAdminMixin, HubScopedAdmin):
     # The columns staff scan the queue by; the rest is on each application's page (and in the
     # CSV export). Email and TRN stay searchable.
     list_display = ("applicant", "course", "status_words", "funding", "submitted")
@@ -214,7 +216,9 @@ class ApplicationAdmin(HubScopedAdmin):
         ("cohort", scoped_filter),
     )
     search_fields = ("user__email", "full_name", "trn", "endorser_email")
-    ordering = ("course", "waitlist_position", "submitted_at")
+    # Newest submitted first, drafts last: the order of an index, so a page costs the same
+    # however many applications the hub has (ordering through the course sorted all of them).
+    ordering = (F("submitted_at").desc(nulls_last=True),)
     fieldsets = (
         ("Applicant", {"fields": ("user", "full_name", "trn", "date_of_birth")}),
         ("Where they work", {"fields": ("workplace_name", "institution", "work_setting", "role")}),
@@ -222,12 +226,12 @@ class ApplicationAdmin(HubScopedAdmin):
             "Course and decision",
             {"fields": ("cohort", "course", "status_words", "decision_reason", "participant")},
         ),
-        ("Funding", {"fields": ("funding_outcome", "payment", "funding_facts")}),
+        ("Funding", {"fields": ("funding_outcome", "funded_place_words", "payment", "funding_facts")}),
         ("Endorser and mentor", {"fields": ("endorser_name", "endorser_email", "mentor", "support")}),
         ("Dates", {"fields": ("started_at", "submitted_at")}),
     )
     readonly_fields = tuple(name for _, section in fieldsets for name in section["fields"])
-    inlines = (EndorsementInline, TransitionInline)
+    inlines = (EndorsementInline, TransitionInline, FundedPlaceChangeInline)
     actions = (export_as_csv, "accept_selected", "waitlist_selected")
     change_form_template = "admin/applications/application/change_form.html"
     change_list_template = "admin/applications/application/change_list.html"
@@ -326,6 +330,12 @@ class ApplicationAdmin(HubScopedAdmin):
         if obj.funding_decision is None:
             return "–"
         return facts_summary(obj.funding_decision.facts, html_id="funding-facts")
+
+    def get_ordering(self, request):
+        # The waiting list is read in its order (a short list: sorting it costs nothing).
+        if request.GET.get("status__exact") == S.WAITLISTED:
+            return ("course_id", "waitlist_position")
+        return super().get_ordering(request)
 
     def get_queryset(self, request):
         return with_address_checks(super().get_queryset(request))
@@ -446,6 +456,7 @@ class ApplicationAdmin(HubScopedAdmin):
                     by=request.user,
                     group=form.cleaned_data["group"],
                     out_of_turn_reason=form.cleaned_data.get("out_of_turn_reason", ""),
+                    funded_place=form.cleaned_data.get("funded_place"),
                 )
             except ApplicationError as exc:
                 form.add_error(None, str(exc))

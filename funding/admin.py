@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -154,16 +156,19 @@ class FundingRoundAdmin(SuperuserOnlyAdmin, SimpleHistoryAdmin):
                 (
                     f.name,
                     format_html(
-                        '{} settings; {}. <a href="{}?kind=eligibility_list&amp;funding_round={}&amp;list_kind={}">'
-                        'Replace the list</a> · <a href="{}?funding_round__id__exact={}&amp;kind={}">Its history</a>',
+                        '{} settings; {}.<ul class="npq-links"><li><a href="{}?kind=eligibility_list&amp;funding_round={}&amp;list_kind={}">'
+                        'Replace the list \u201c{}\u201d</a></li><li><a href="{}?funding_round__id__exact={}&amp;kind={}">'
+                        "History of the list \u201c{}\u201d</a></li></ul>",
                         f"{sizes.get(f.kind, 0):,}",
                         when,
                         replace,
                         obj.pk,
                         f.kind,
+                        f.name,
                         history,
                         obj.pk,
                         f.kind,
+                        f.name,
                     ),
                 )
             )
@@ -306,9 +311,12 @@ class EligibilityListChangeAdmin(SuperuserOnlyAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """A URN, UKPRN or Ofsted URN: the replacements that added or removed it."""
-        term = search_term.strip().upper()
-        if not term:
+        if not search_term.strip():
             return queryset, False
+        # Identifiers are letters and digits: anything else (a NUL byte, say) finds nothing.
+        term = search_term.strip().upper()
+        if not re.fullmatch(r"[A-Z0-9]{1,12}", term):
+            return queryset.none(), False
         if connection.vendor == "postgresql":
             return queryset.filter(Q(added__contains=[term]) | Q(removed__contains=[term])), False
         pks = [c.pk for c in queryset.only("added", "removed") if term in c.added or term in c.removed]
@@ -568,7 +576,10 @@ class ReasonFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         """The reasons the user's decisions have (one query), in the vocabulary's order."""
         present = set()
-        pairs = model_admin.get_queryset(request).values_list("reason", "override_funded").distinct()
+        # No ordering: the model's (by date) would be part of DISTINCT, one row per decision.
+        pairs = (
+            model_admin.get_queryset(request).values_list("reason", "override_funded").order_by().distinct()
+        )
         for reason, override in pairs:
             if override is None:
                 present.add(reason)

@@ -16,7 +16,7 @@ import csv
 import re
 from dataclasses import dataclass
 
-from .models import EligibilityListEntry
+from .wording import ELIGIBILITY_LISTS
 
 
 class ListFormatError(ValueError):
@@ -26,32 +26,29 @@ class ListFormatError(ValueError):
 @dataclass(frozen=True)
 class ListFormat:
     kind: str  # EligibilityListEntry.Kind
-    name: str  # DfE's name for the list, as the staff read it
     columns: tuple[str, ...]  # identifier columns, as DfE's header spells them
     identifier: str  # "urn", "ukprn", "ofsted_urn" or "early_years"
 
+    @property
+    def name(self) -> str:
+        """The list as staff read it everywhere (funding/wording.py)."""
+        return list_name(self.kind)
+
 
 FORMATS: tuple[ListFormat, ...] = (
-    ListFormat("pp50_school", "PP50 schools", ("PP50 School URN",), "urn"),
-    ListFormat("pp50_fe", "PP50 further education", ("FE UKPRN",), "ukprn"),
-    ListFormat("childminder", "Childminders", ("Childminder URN",), "ofsted_urn"),
-    ListFormat(
-        "disadvantaged_early_years",
-        "Disadvantaged early years",
-        ("Disadvantaged EY School URN", "Ofsted URN"),
-        "early_years",
-    ),
-    ListFormat("la_disadvantaged_nursery", "Local authority nurseries", ("LA Nursery URN",), "urn"),
-    ListFormat("rise", "RISE schools", ("RISE School URN",), "urn"),
+    ListFormat("pp50_school", ("PP50 School URN",), "urn"),
+    ListFormat("pp50_fe", ("FE UKPRN",), "ukprn"),
+    ListFormat("childminder", ("Childminder URN",), "ofsted_urn"),
+    ListFormat("disadvantaged_early_years", ("Disadvantaged EY School URN", "Ofsted URN"), "early_years"),
+    ListFormat("la_disadvantaged_nursery", ("LA Nursery URN",), "urn"),
+    ListFormat("rise", ("RISE School URN",), "urn"),
 )
 FORMAT_BY_KIND = {f.kind: f for f in FORMATS}
 
 
 def list_name(kind: str) -> str:
     """The staff's words for a list kind."""
-    if kind in FORMAT_BY_KIND:
-        return FORMAT_BY_KIND[kind].name
-    return dict(EligibilityListEntry.Kind.choices).get(kind, kind.replace("_", " "))
+    return ELIGIBILITY_LISTS.get(kind, kind.replace("_", " "))
 
 
 def _name(value: str) -> str:
@@ -101,8 +98,9 @@ def resolve_kind(header: list[str], chosen: str = "") -> tuple[str, ListFormat |
         )
     if chosen and chosen != found.kind:
         raise ListFormatError(
-            f'This file is DfE\'s {found.name} list (its header has "{found.columns[0]}"), not the '
-            f"{list_name(chosen)} list chosen. Choose {found.name}, or upload the other file."
+            f'This file is DfE\'s list \u201c{found.name}\u201d (its header has "{found.columns[0]}"), not '
+            f"the list chosen, \u201c{list_name(chosen)}\u201d. Choose \u201c{found.name}\u201d, or upload "
+            "the other file."
         )
     return found.kind, found
 

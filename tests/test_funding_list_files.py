@@ -96,7 +96,8 @@ def test_bad_rows_are_reported_by_line_in_the_lists_own_terms(round_2025):
 def test_a_file_for_another_list_than_the_one_chosen_loads_nothing(round_2025):
     import_eligibility_list(dfe_file("PP50 School URN", ["137001"]), funding_round=round_2025)
     with pytest.raises(
-        MalformedFile, match=r"This file is DfE's Childminders list .*not the PP50 schools list"
+        MalformedFile,
+        match=r"This file is DfE's list “Childminders” .*not the list chosen, “Top 50% of schools by pupil premium”",
     ):
         import_eligibility_list(
             dfe_file("Childminder URN", ["EY248638"]), funding_round=round_2025, kind="pp50_school"
@@ -159,7 +160,7 @@ def test_the_command_reads_the_list_from_the_header(round_2025, tmp_path, capsys
     call_command("import_eligibility_list", str(path), "--round", "2025")
     assert "Childminders (2025): 1 row read: 1 added" in capsys.readouterr().out
     assert ImportRun.objects.get().list_kind == "childminder"
-    with pytest.raises(CommandError, match="This file is DfE's Childminders list"):
+    with pytest.raises(CommandError, match="This file is DfE's list “Childminders”"):
         call_command("import_eligibility_list", str(path), "--round", "2025", "--kind", "rise")
     assert ImportRun.objects.count() == 1  # refused before a run was made
 
@@ -175,7 +176,7 @@ def test_a_superuser_replaces_a_list_in_one_step_and_sees_its_history(
     client.force_login(superuser)
     import_eligibility_list(dfe_file("LA Nursery URN", ["100996"]), funding_round=round_2025)
     form = client.get(reverse("admin:funding_fundinground_change", args=[round_2025.pk])).content.decode()
-    assert "Local authority nurseries" in form and "Replace the list" in form
+    assert "Replace the list “Local authority nurseries”" in form
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("admin:funding_importrun_add"),
@@ -215,7 +216,7 @@ def test_the_upload_form_refuses_a_file_for_another_list_next_to_the_field(clien
     )
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
-    assert "This file is DfE's PP50 further education list" in errors["list_kind"][0]
+    assert "This file is DfE's list “Top 50% of 16 to 19 settings by disadvantage”" in errors["list_kind"][0]
     assert not ImportRun.objects.exists()
 
 
@@ -224,3 +225,16 @@ def test_hub_staff_see_no_list_history(client, round_2025):
     client.force_login(HubStaffFactory(hub=HubFactory()))
     url = reverse("admin:funding_eligibilitylistchange_change", args=[EligibilityListChange.objects.get().pk])
     assert client.get(url).status_code in (302, 403)
+
+
+def test_the_history_search_takes_any_text(client, round_2025):
+    import_eligibility_list(dfe_file("RISE School URN", ["140101"]), funding_round=round_2025)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:funding_eligibilitylistchange_changelist")
+    found = {}
+    for term in ("140101", " 140101 ", "\x00", "' OR 1=1 --", "é" * 300, "EY\x00"):
+        response = client.get(url, {"q": term})
+        assert response.status_code == 200
+        found[term] = len(response.context["cl"].result_list)
+    # Django's own search form refuses a NUL byte (the list is shown unsearched).
+    assert found == {"140101": 1, " 140101 ": 1, "\x00": 1, "' OR 1=1 --": 0, "é" * 300: 0, "EY\x00": 1}
