@@ -98,8 +98,9 @@ def _store_page(
     locked = LeadProviderAccount.objects.select_for_update().get(pk=account.pk)
     created = updated = failed = pulled = 0
     newest = cursor
+    seen = _seen_at_cursor(rows, cursor)
     for row in rows:
-        if _seen_at_cursor(row, cursor):
+        if isinstance(row, dict) and row.get("id") in seen:
             continue  # the last page's newest record, read again (DfE's filter is inclusive)
         pulled += 1
         try:
@@ -128,17 +129,24 @@ def _store_page(
     return newest
 
 
-def _seen_at_cursor(row: dict, cursor: datetime | None) -> bool:
+def _seen_at_cursor(rows: list, cursor: datetime | None) -> set[str]:
+    """The ids of rows changed no later than the cursor and stored already at that version (one query)."""
     if cursor is None:
-        return False
-    try:
-        when = _when(row["attributes"]["updated_at"])
-        return (
-            when <= cursor
-            and DfeApplication.objects.filter(dfe_id=row["id"], dfe_updated_at__gte=when).exists()
-        )
-    except (KeyError, TypeError, ValueError):
-        return False
+        return set()
+    candidates: dict[str, datetime] = {}
+    for row in rows:
+        try:
+            when = _when(row["attributes"]["updated_at"])
+            if when <= cursor:
+                candidates[str(uuid.UUID(row["id"]))] = when
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    if not candidates:
+        return set()
+    stored = DfeApplication.objects.filter(dfe_id__in=list(candidates)).values_list(
+        "dfe_id", "dfe_updated_at"
+    )
+    return {str(dfe_id) for dfe_id, at in stored if at >= candidates[str(dfe_id)]}
 
 
 def store_application(lead_provider_id: int, row: dict) -> tuple[bool, bool, datetime]:
