@@ -58,12 +58,23 @@ def _funding_decision(object_id: str):
     )
 
 
+def _window(object_id: str):
+    from assessment.models import AssessmentWindow
+
+    hub = (
+        AssessmentWindow.objects.filter(pk=object_id).values_list("course__cohort__hub_id", flat=True).first()
+    )
+    return None if hub is None else (None, hub)
+
+
 # URL name -> (what, the URL argument naming the row, how to find whose data and which hub).
-WATCHED: dict[str, tuple[str, str, Callable[[str], tuple[int, int] | None]]] = {
+WATCHED: dict[str, tuple[str, str, Callable[[str], tuple[int | None, int] | None]]] = {
     "admin:programmes_participant_change": ("Participant page", "object_id", _participant),
     "admin:applications_application_change": ("Application page", "object_id", _application),
     "admin:assessment_entry_change": ("Assessment entry page", "object_id", _entry),
     "admin:funding_fundingdecision_change": ("Funding decision page", "object_id", _funding_decision),
+    # Every entry of a course, with access, response, marking and result: many people at once.
+    "admin:assessment_window_manage": ("Assessment entries and scripts of a course", "pk", _window),
     "marking_script": ("Assessment script", "assignment_id", _assignment),
     "marking_response_file": ("Assessment script file", "assignment_id", _assignment),
 }

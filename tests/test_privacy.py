@@ -558,7 +558,13 @@ def test_viewing_and_exporting_participants_is_logged_and_shown_to_their_hub_onl
         reverse("admin:programmes_participant_changelist"),
         {"action": "export_as_csv", "_selected_action": [participant.pk]},
     )
-    viewed = AccessLogEntry.objects.get(action="viewed")
+    window = AssessmentWindow.objects.create(
+        course=participant.course, opens_on=participant.course.delivery_end
+    )
+    assert client.get(reverse("admin:assessment_window_manage", args=[window.pk])).status_code == 200
+    course_wide = AccessLogEntry.objects.get(what__startswith="Assessment entries")
+    assert (course_wide.person, course_wide.hub) == (None, hub)
+    viewed = AccessLogEntry.objects.get(action="viewed", person__isnull=False)
     assert (viewed.by, viewed.person, viewed.hub) == (admin_of_hub, participant.user, hub)
     exported = AccessLogEntry.objects.get(action="exported")
     assert exported.rows == 1 and exported.hub == hub and exported.what == "CSV export: participants"
