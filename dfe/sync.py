@@ -52,6 +52,7 @@ def sync_all(today=None) -> int:
 
 def sync_applications(*, account: LeadProviderAccount, client: DfeClient | None = None) -> SyncRun:
     """Read the lead provider's applications changed since its cursor, page by page."""
+    account.refresh_from_db(fields=["applications_cursor"])  # where the last page stored left it
     run = SyncRun.objects.create(
         lead_provider=account.lead_provider,
         started_at=timezone.now(),
