@@ -276,3 +276,30 @@ def test_a_hubs_marks_are_counted_up_to_a_cap_and_the_list_says_more_than(client
         url, {"q": ParticipantFactory._meta.model.objects.first().user.email}
     ).content.decode()
     assert "1 attendance mark" in narrowed and "More than" not in narrowed
+
+
+def test_applications_are_listed_newest_submitted_first_drafts_last_the_waiting_list_in_order(client):
+    from datetime import timedelta
+
+    from applications.models import Application
+    from tests.factories import ApplicationFactory
+
+    group = GroupFactory()
+    course = group.course
+
+    def application(status, days_ago, position=None):
+        submitted = None if days_ago is None else NOW - timedelta(days=days_ago)
+        return ApplicationFactory(
+            course=course, status=status, submitted_at=submitted, waitlist_position=position
+        )
+
+    draft = application(Application.Status.DRAFT, None)
+    old = application(Application.Status.ENDORSED, 30)
+    new = application(Application.Status.ENDORSED, 1)
+    second = application(Application.Status.WAITLISTED, 20, position=2)
+    first = application(Application.Status.WAITLISTED, 10, position=1)
+    client.force_login(HubStaffFactory(hub=course.cohort.hub))
+    url = reverse("admin:applications_application_changelist")
+    assert list(client.get(url).context["cl"].result_list) == [new, first, second, old, draft]
+    waiting = client.get(url, {"status__exact": "waitlisted"}).context["cl"].result_list
+    assert list(waiting) == [first, second]
