@@ -9,6 +9,7 @@ from .models import Application, Employment, Endorsement, FundedPlaceChange, Tra
 register(
     Application,
     "Applications",
+    hub_path="cohort__hub",
     subject=lambda user: Q(user=user),
     fields=(
         "answers",
@@ -30,6 +31,7 @@ register(
 register(
     Transition,
     "Application history",
+    hub_path="application__cohort__hub",
     subject=lambda user: Q(application__user=user),
     fields=("note",),
     actors=("by",),
@@ -38,6 +40,7 @@ register(
 register(
     Endorsement,
     "Endorsements asked for, and given",
+    hub_path="application__cohort__hub",
     subject=lambda user: Q(application__user=user),
     fields=("endorser_name", "endorser_email", "endorser_domain", "reason"),
     mentions=(
@@ -52,6 +55,7 @@ register(
 register(
     Employment,
     "Employment",
+    hub_path="application__cohort__hub",
     subject=lambda user: Q(application__user=user),
     fields=("role", "headteacher_name", "headteacher_email"),
     mentions=(
@@ -64,6 +68,7 @@ register(
 register(
     FundedPlaceChange,
     "Funded place changes",
+    hub_path="application__cohort__hub",
     subject=lambda user: Q(application__user=user),
     fields=("reason",),
     actors=("by",),

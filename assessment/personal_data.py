@@ -17,6 +17,7 @@ register(
 register(
     m.Entry,
     "Assessment entries",
+    hub_path="window__course__cohort__hub",
     subject=lambda user: Q(participant__user=user),
     fields=("access_reason", "extension_reason"),
     # Access granted by staff must keep a reason (a constraint): it says only that it was erased.
@@ -27,6 +28,7 @@ register(
 register(
     m.Submission,
     "Assessment responses",
+    hub_path="entry__window__course__cohort__hub",
     subject=lambda user: Q(entry__participant__user=user),
     fields=("text", "file", "original_name"),
     erase=ERASE_DELETE,
@@ -34,6 +36,7 @@ register(
 register(
     m.MarkingAssignment,
     "Marking",
+    hub_path="entry__window__course__cohort__hub",
     subject=lambda user: Q(entry__participant__user=user),
     fields=("feedback",),
     actors=("marker",),
@@ -42,6 +45,7 @@ register(
 register(
     m.Outcome,
     "Assessment outcomes",
+    hub_path="entry__window__course__cohort__hub",
     subject=lambda user: Q(entry__participant__user=user),
     fields=("feedback",),
     keep="The outcome (passed or failed, when) stays: DfE records completions.",

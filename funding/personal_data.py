@@ -35,6 +35,7 @@ register(
 register(
     m.FundingDecision,
     "Funding decisions",
+    hub_path="course__cohort__hub",
     subject=lambda user: Q(user=user),
     fields=("facts", "override_reason"),
     actors=("overridden_by",),
@@ -43,6 +44,7 @@ register(
 register(
     m.FundingDecision.history.model,
     "Funding decision history",
+    hub_path="course__cohort__hub",
     subject=lambda user: Q(user=user),
     fields=("facts", "override_reason"),
     actors=("overridden_by", "history_user"),
@@ -51,6 +53,7 @@ register(
 register(
     m.FundingReview,
     "Funding reviews",
+    hub_path="decision__course__cohort__hub",
     subject=lambda user: Q(decision__user=user),
     fields=("notes",),
     keep="The review's status stays with the decision, without notes.",
@@ -58,6 +61,7 @@ register(
 register(
     m.FundingReview.history.model,
     "Funding review history",
+    hub_path="decision__course__cohort__hub",
     subject=lambda user: Q(decision__user=user),
     fields=("notes",),
     actors=("history_user",),
@@ -65,6 +69,7 @@ register(
 register(
     m.FundingReviewUpdate,
     "Funding review steps",
+    hub_path="review__decision__course__cohort__hub",
     subject=lambda user: Q(review__decision__user=user),
     fields=("note",),
     actors=("by",),

@@ -66,6 +66,7 @@ def _privacy_models() -> None:
     register(
         SubjectAccessExport,
         "Copies of your data",
+        hub_path="hub",
         subject=lambda user: Q(person=user),
         fields=("file",),
         actors=("requested_by",),
@@ -80,6 +81,7 @@ def _privacy_models() -> None:
     register(
         AccessLogEntry,
         "Who viewed your data",
+        hub_path="hub",
         subject=lambda user: Q(person=user),
         actors=("by",),
         erase=ERASE_KEEP,

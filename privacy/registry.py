@@ -81,6 +81,9 @@ class PersonalData:
     # Values set on full anonymisation besides the personal fields' (a value, or one from the row).
     replacements: dict[str, Any] = field(default_factory=dict)
     export: Callable[[models.Model], dict[str, Any]] | None = None
+    # The path from a row to its hub: a copy asked for by a hub's staff holds only that hub's rows
+    # (and the account); kinds with no hub are left out of it.
+    hub_path: str | None = None
 
     @property
     def label(self) -> str:

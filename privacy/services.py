@@ -105,27 +105,27 @@ def export_lifetime(now: datetime) -> datetime:
     return now + (now - before(now, period, unit))
 
 
-def person_records(person: User) -> dict[str, dict[str, Any]]:
-    """Everything the registry finds about ``person``, as plain data, with the files to include."""
-    records: dict[str, dict[str, Any]] = {}
-    for entry in personal_entries():
-        section = _export_section(entry, person)
-        if section["about_you"] or section["mentioning_you"]:
-            records[entry.label] = section
-    return records
+def _in_hub(entry: PersonalData, rows: models.QuerySet, hub_id: int | None) -> models.QuerySet:
+    """A hub's copy holds its own rows and the account; kinds that are no hub's are left out."""
+    if hub_id is None or entry.model is User:
+        return rows
+    if entry.hub_path is None:
+        return rows.none()
+    return rows.filter(**{entry.hub_path: hub_id})
 
 
-def _export_section(entry: PersonalData, person: User) -> dict[str, Any]:
-    about = [entry.export_row(row) | {"id": row.pk} for row in entry.rows_about(person).order_by("pk")]
+def _export_section(entry: PersonalData, person: User, hub_id: int | None = None) -> dict[str, Any]:
+    rows_about = _in_hub(entry, entry.rows_about(person), hub_id).order_by("pk")
+    about = [entry.export_row(row) | {"id": row.pk} for row in rows_about]
     files = []
-    for row in entry.rows_about(person).order_by("pk"):
+    for row in rows_about:
         for name in entry.file_fields():
             stored = getattr(row, name)
             if stored and stored.name:
                 files.append(stored.name)
     mentioning = []
     for mention, rows in entry.rows_mentioning(person):
-        for row in rows.order_by("pk"):
+        for row in _in_hub(entry, rows, hub_id).order_by("pk"):
             mentioning.append({"id": row.pk} | export_fields(row, mention.fields))
     return {
         "description": entry.description,
@@ -138,7 +138,7 @@ def _export_section(entry: PersonalData, person: User) -> dict[str, Any]:
 def export_build(export_id: int) -> SubjectAccessExport:
     """Make the ZIP: one JSON file per kind of record, and the uploaded files. Progress is one
     part per kind of record. Running it again starts afresh (a worker that died left no file)."""
-    export = SubjectAccessExport.objects.select_related("person").get(pk=export_id)
+    export = SubjectAccessExport.objects.select_related("person", "hub").get(pk=export_id)
     if export.status in (SubjectAccessExport.Status.DONE, SubjectAccessExport.Status.EXPIRED):
         return export
     entries = [e for e in personal_entries() if e.subject is not None or e.mentions]
@@ -150,9 +150,9 @@ def export_build(export_id: int) -> SubjectAccessExport:
     try:
         with tempfile.TemporaryFile() as handle:
             with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr("README.txt", _readme(person))
+                archive.writestr("README.txt", _readme(person, export.hub))
                 for entry in entries:
-                    section = _export_section(entry, person)
+                    section = _export_section(entry, person, export.hub_id)
                     stored_files = section.pop("_files")
                     if section["about_you"] or section["mentioning_you"]:
                         records += len(section["about_you"]) + len(section["mentioning_you"])
@@ -190,11 +190,17 @@ def export_build(export_id: int) -> SubjectAccessExport:
     return export
 
 
-def _readme(person: User) -> str:
+def _readme(person: User, hub=None) -> str:
+    scope = (
+        f"It holds the records of {hub.name} (the hub that asked for it) and the account.\n\n"
+        if hub is not None
+        else "\n"
+    )
     return (
         "A copy of the personal data the NPQ Portal holds about the account "
-        f"{person.email}, made on {timezone.localtime():%d %B %Y at %H:%M}.\n\n"
-        "records/ holds one JSON file per kind of record: 'about_you' lists the records about you, "
+        f"{person.email}, made on {timezone.localtime():%d %B %Y at %H:%M}.\n"
+        + scope
+        + "records/ holds one JSON file per kind of record: 'about_you' lists the records about you, "
         "'mentioning_you' the records of other people that name you (for example as their "
         "headteacher or mentor), with only the fields that do.\n"
         "files/ holds the files you uploaded.\n"

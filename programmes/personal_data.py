@@ -14,6 +14,7 @@ not_personal(m.Activity, "Sessions and tasks of a course.")
 register(
     m.HubMembership,
     "Hub staff roles",
+    hub_path="hub",
     subject=lambda user: Q(user=user),
     erase=ERASE_DELETE,
 )
@@ -27,6 +28,7 @@ register(
 register(
     m.Participant,
     "Enrolments",
+    hub_path="course__cohort__hub",
     subject=lambda user: Q(user=user),
     fields=("trn", "mentor_name", "mentor_email"),
     mentions=(Mention(lambda user: Q(mentor_email__iexact=user.email), ("mentor_name", "mentor_email")),),
@@ -36,6 +38,7 @@ register(
 register(
     m.Participant.history.model,
     "Enrolment history",
+    hub_path="course__cohort__hub",
     subject=lambda user: Q(user=user),
     fields=("trn", "mentor_name", "mentor_email"),
     mentions=(Mention(lambda user: Q(mentor_email__iexact=user.email), ("mentor_name", "mentor_email")),),
@@ -44,6 +47,7 @@ register(
 register(
     m.FreedPlace,
     "Places freed by a withdrawal",
+    hub_path="course__cohort__hub",
     subject=lambda user: Q(participant__user=user),
     erase=ERASE_KEEP,
     keep="A freed place stays (the waiting list's record), pointing at the anonymised enrolment.",
@@ -51,6 +55,7 @@ register(
 register(
     m.Attendance,
     "Engagement marks",
+    hub_path="activity__course__cohort__hub",
     subject=lambda user: Q(participant__user=user),
     erase=ERASE_KEEP,
     actors=("recorded_by",),
@@ -65,6 +70,7 @@ register(
 register(
     m.Attendance.history.model,
     "Engagement mark history",
+    hub_path="activity__course__cohort__hub",
     subject=lambda user: Q(participant__user=user),
     erase=ERASE_KEEP,
     actors=("recorded_by", "history_user"),
@@ -81,6 +87,7 @@ register(
 register(
     m.EngagementTally,
     "Engagement",
+    hub_path="participant__course__cohort__hub",
     subject=lambda user: Q(participant__user=user),
     erase=ERASE_KEEP,
     keep="The engagement figure stays with the anonymised enrolment for the course's counts.",
@@ -88,6 +95,7 @@ register(
 register(
     m.MentorCheckin,
     "Mentor check-ins",
+    hub_path="participant__course__cohort__hub",
     subject=lambda user: Q(participant__user=user),
     fields=("notes", "mentor_name", "mentor_email"),
     mentions=(Mention(lambda user: Q(mentor_email__iexact=user.email), ("mentor_name", "mentor_email")),),

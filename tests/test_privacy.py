@@ -708,3 +708,31 @@ def test_the_other_kinds_go_on_time_too(media, django_capture_on_commit_callback
     assert Attendance.objects.filter(pk=mark.pk).exists()
     assert removed_at(delivery_end + timedelta(days=7 * 365 + 3)).get("attendance") == 1
     assert not Attendance.objects.filter(pk=mark.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_hubs_copy_holds_only_that_hubs_records_the_persons_own_holds_all(
+    media, django_capture_on_commit_callbacks
+):
+    ours = ParticipantFactory()
+    person = ours.user
+    theirs = ParticipantFactory(user=person)  # the same teacher at another hub
+    ApplicationFactory(user=person, course=theirs.course, status="endorsed")
+    hub = ours.course.cohort.hub
+    with django_capture_on_commit_callbacks(execute=True):
+        for_hub = export_request(person=person, requested_by=HubStaffFactory(hub=hub), hub_id=hub.pk)
+        for_person = export_request(person=person, requested_by=person)
+    for_hub.refresh_from_db()
+    for_person.refresh_from_db()
+
+    def enrolments(export) -> set[int]:
+        section = json.loads(read_export(export).read("records/programmes.Participant.json"))
+        return {row["id"] for row in section["about_you"]}
+
+    assert enrolments(for_hub) == {ours.pk}
+    assert enrolments(for_person) == {ours.pk, theirs.pk}
+    names = set(read_export(for_hub).namelist())
+    assert "records/applications.Application.json" not in names  # the application is the other hub's
+    assert "records/accounts.User.json" in names
+    assert "records/account.EmailAddress.json" not in names  # the portal's, not the hub's
+    assert hub.name in read_export(for_hub).read("README.txt").decode()

@@ -62,6 +62,8 @@ def test_declared_fields_and_links_exist_and_rows_about_a_person_can_be_found(db
             list(entry.rows_about(user)[:1])
             for _, rows in entry.rows_mentioning(user):
                 list(rows[:1])
+            if entry.hub_path:
+                list(entry.model._default_manager.filter(**{entry.hub_path: 1})[:1])
             assert entry.rows_about(user).model is entry.model
 
 
