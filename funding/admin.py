@@ -123,8 +123,20 @@ class FundingRoundAdmin(SuperuserOnlyAdmin, SimpleHistoryAdmin):
     search_fields = ("code", "name")
     readonly_fields = ("rules_in_force", "eligibility_lists")
 
+    def get_readonly_fields(self, request, obj=None):
+        # Only superusers replace lists: others read the lists without the links.
+        lists = "eligibility_lists" if request.user.is_superuser else "eligibility_list_sizes"
+        return tuple(
+            lists if name == "eligibility_lists" else name
+            for name in super().get_readonly_fields(request, obj)
+        )
+
     @admin.display(description="DfE's eligibility lists")
-    def eligibility_lists(self, obj: FundingRound) -> str:
+    def eligibility_list_sizes(self, obj: FundingRound) -> str:
+        return self.eligibility_lists(obj, links=False)
+
+    @admin.display(description="DfE's eligibility lists")
+    def eligibility_lists(self, obj: FundingRound, *, links: bool = True) -> str:
         """Each of DfE's lists for the round: its size, when it was last replaced and by whom,
         with links to replace it (one step) and to its history."""
         if obj.pk is None:
@@ -152,6 +164,9 @@ class FundingRoundAdmin(SuperuserOnlyAdmin, SimpleHistoryAdmin):
                 if change
                 else "not replaced in the portal"
             )
+            if not links:
+                rows.append((f.name, format_html("{} settings; {}.", f"{sizes.get(f.kind, 0):,}", when)))
+                continue
             rows.append(
                 (
                     f.name,

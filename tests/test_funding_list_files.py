@@ -238,3 +238,11 @@ def test_the_history_search_takes_any_text(client, round_2025):
         found[term] = len(response.context["cl"].result_list)
     # Django's own search form refuses a NUL byte (the list is shown unsearched).
     assert found == {"140101": 1, " 140101 ": 1, "\x00": 1, "' OR 1=1 --": 0, "é" * 300: 0, "EY\x00": 1}
+
+
+def test_hub_staff_read_a_rounds_lists_without_the_links_to_replace_them(client, round_2025):
+    import_eligibility_list(dfe_file("RISE School URN", ["140101", "140102"]), funding_round=round_2025)
+    client.force_login(HubStaffFactory(hub=HubFactory()))
+    page = client.get(reverse("admin:funding_fundinground_change", args=[round_2025.pk])).content.decode()
+    assert "RISE schools" in page and "2 settings" in page
+    assert "Replace the list" not in page
