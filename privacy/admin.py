@@ -21,6 +21,7 @@ from .kinds import KINDS
 from .models import AccessLogEntry, ErasureRecord, RetentionRule, RetentionRun, SubjectAccessExport
 from .retention import SCHEDULES, retention_report
 from .services import (
+    access_record,
     administered_hub_ids,
     erase_person,
     erasure_plan,
@@ -213,6 +214,12 @@ class ErasureRecordAdmin(admin.ModelAdmin):
                 form.add_error("email", "This person has already been erased.")
             elif request.POST.get("confirm") == "yes":
                 record = erase_person(person=person, by=request.user)
+                access_record(
+                    by=request.user,
+                    action=AccessLogEntry.Action.ERASED,
+                    what=f"Erasure (account {record.account_id})",
+                    person=person,
+                )
                 messages.success(request, f"The person was erased (account number {record.account_id}).")
                 return HttpResponseRedirect(reverse("admin:privacy_erasurerecord_change", args=[record.pk]))
             else:

@@ -541,6 +541,7 @@ def test_erasure_is_for_superusers_after_a_confirmation_of_what_goes_and_what_st
     assert response.status_code == 302
     assert Participant.objects.get(pk=participant.pk).trn == ""
     assert ErasureRecord.objects.get().account_id == person.pk
+    assert AccessLogEntry.objects.get(action="erased").person == person
     again = client.post(url, {"email": f"erased-user-{person.pk}@erased.invalid"}).content.decode()
     assert "already been erased" in again
 
