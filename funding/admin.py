@@ -47,7 +47,6 @@ from .models import (
 )
 from .reviews import (
     AGE_BANDS,
-    NOTE_HINTS,
     ReviewError,
     age_in_words,
     funding_review_update,
@@ -761,8 +760,9 @@ class ReviewForm(forms.ModelForm):
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Needed when you change the status: "
-        + " ".join(f"{FundingReview.Status(code).label}: {hint}" for code, hint in NOTE_HINTS.items()),
+        help_text="Needed when you change the status. Say why: what you asked for and from whom, why "
+        "the applicant must register again, or what was decided (decide the funding by policy on the "
+        "decision's page). Kept with your name and the time.",
     )
 
     class Meta:

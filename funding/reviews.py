@@ -21,14 +21,6 @@ from .models import FundingReview, FundingReviewUpdate
 
 Status = FundingReview.Status
 
-# What a note should say when a case moves to each status (shown to staff as the field's hint).
-NOTE_HINTS = {
-    Status.NEEDS_REVIEW: "Say why the case needs reviewing again, for example the information that arrived.",
-    Status.AWAITING_INFORMATION: "Say what information you asked for, and from whom.",
-    Status.REREGISTER: "Say why the applicant must register again, for example with the right workplace.",
-    Status.DECISION_MADE: "Say what was decided and why. Decide the funding by policy on the decision's page.",
-}
-
 
 class ReviewError(ValueError):
     """A review update the rules refuse; the message is shown next to the field at fault."""
