@@ -475,13 +475,16 @@ def test_a_copy_expires_and_the_schedule_deletes_its_file(client, copy, django_c
 
 
 @pytest.mark.django_db
-def test_a_person_asks_for_their_copy_and_sees_it_ready(client, media, django_capture_on_commit_callbacks):
+def test_a_person_asks_for_their_copy_and_sees_it_ready(
+    client, media, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
     person = ParticipantFactory().user
     client.force_login(person)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("privacy_your_data"))
     assert response.status_code == 302
-    page = client.get(reverse("privacy_your_data")).content.decode()
+    with django_assert_max_num_queries(8):
+        page = client.get(reverse("privacy_your_data")).content.decode()
     export = SubjectAccessExport.objects.get(person=person)
     assert reverse("privacy_export_download", args=[export.pk]) in page
     assert "Download the copy" in page
@@ -737,3 +740,12 @@ def test_a_hubs_copy_holds_only_that_hubs_records_the_persons_own_holds_all(
     assert "records/accounts.User.json" in names
     assert "records/account.EmailAddress.json" not in names  # the portal's, not the hub's
     assert hub.name in read_export(for_hub).read("README.txt").decode()
+
+
+@pytest.mark.django_db
+def test_pressing_prepare_again_while_a_copy_is_being_made_queues_nothing(client, media):
+    person = ParticipantFactory().user
+    client.force_login(person)
+    client.post(reverse("privacy_your_data"))  # queued: its worker runs after the commit
+    client.post(reverse("privacy_your_data"))
+    assert SubjectAccessExport.objects.filter(person=person).count() == 1
