@@ -22,6 +22,7 @@ from programmes.selectors import register_scope, visible_to
 
 from .endorsement_checks import address_summary, application_check, current_endorsement, with_address_checks
 from .funded_place_admin import FundedPlaceAdminMixin, FundedPlaceChangeInline, funded_place_choice
+from .funded_places import funded_places_summary
 from .models import Application, Endorsement, Transition
 from .selectors import status_phrase
 from .services import (
@@ -449,6 +450,7 @@ class ApplicationAdmin(FundedPlaceAdminMixin, HubScopedAdmin):
         )
         if accept_needs_out_of_turn_reason(application) is None:
             del form.fields["out_of_turn_reason"]
+        form.fields["funded_place"].help_text = funded_places_summary(application)
         if request.method == "POST" and form.is_valid():
             try:
                 application_accept(

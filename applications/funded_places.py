@@ -120,3 +120,17 @@ def funded_place_change(
             )
     funded_place_record(application, funded_place, by=by, reason=reason)
     return application
+
+
+def funded_places_summary(application: Application) -> str:
+    """For the accept page: how many funded places are used and whether the applicant is eligible."""
+    course = application.course
+    used = funded_places_used(course)
+    eligible = eligible_for_funding(application)
+    if eligible is None:
+        who = "No funding decision is recorded for this applicant."
+    elif eligible:
+        who = "This applicant is eligible for funding."
+    else:
+        who = f"This applicant is not eligible for funding ({reason_label(application.funding_decision.effective_reason)})."
+    return f"{used} of the course's {course.funded_places} funded places are used. {who}"
