@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -254,6 +255,7 @@ def _staging() -> Iterator[Callable[[dict | None], None]]:
     fields = [Institution._meta.get_field(name) for name in GIAS_FIELDS]
     columns = ", ".join(qn(f.column) for f in fields)
     waiting: list[tuple] = []
+    row_of = itemgetter(*GIAS_FIELDS)  # a parsed row's values in column order
 
     def send() -> None:
         with connection.cursor() as cursor:
@@ -273,7 +275,7 @@ def _staging() -> Iterator[Callable[[dict | None], None]]:
 
     def stage(values: dict | None) -> None:
         if values is not None:
-            waiting.append(tuple(values[name] for name in GIAS_FIELDS))
+            waiting.append(row_of(values))
         if waiting and (values is None or len(waiting) >= STAGE_ROWS):
             send()
 
