@@ -1,6 +1,7 @@
 from datetime import date
 
 from celery import shared_task
+from django.conf import settings
 
 from .reminders import JOBS
 from .services import RETRY_ON_OUTAGE, DeliveryFailed, deliver_notification, queue_delivery, run_job
@@ -20,8 +21,18 @@ def deliver(notification_id: int, attempt: int = 1) -> str:
         return "retrying"
 
 
-@shared_task(name="notifications.tasks.run_scheduled_job", **RETRY_ON_OUTAGE)
-def run_scheduled_job(name: str, today: str | None = None) -> int:
-    """Beat's entry point for every reminder job: one run at a time, recorded for the jobs page."""
+@shared_task(bind=True, name="notifications.tasks.run_scheduled_job", **RETRY_ON_OUTAGE)
+def run_scheduled_job(self, name: str, today: str | None = None, taking_over: bool = False) -> int:
+    """Beat's entry point for every reminder job: one run at a time, recorded for the jobs page.
+
+    A run that finds the job's lock held is skipped (another run is on it), except when this
+    task was handed back after its worker was killed: the lock may be held by its own killed run,
+    whose database session lives on until its statement ends. It looks again shortly (with
+    ``taking_over``) rather than miss the day; the run that gets the lock skips what is recorded.
+    """
     run = run_job(name, JOBS[name], date.fromisoformat(today) if today else None)
+    redelivered = (self.request.delivery_info or {}).get("redelivered", False)
+    if run.skipped_overlap and (redelivered or taking_over):
+        delay = min(settings.TASK_RETRY_BACKOFF_SECONDS * 2**self.request.retries, 600)
+        raise self.retry(kwargs={"name": name, "today": today, "taking_over": True}, countdown=delay)
     return run.sent
