@@ -133,4 +133,4 @@ def funded_places_summary(application: Application) -> str:
         who = "This applicant is eligible for funding."
     else:
         who = f"This applicant is not eligible for funding ({reason_label(application.funding_decision.effective_reason)})."
-    return f"{used} of the course's {course.funded_places} funded places are used. {who}"
+    return f"Funded places used on {course}: {used} of {course.funded_places}. {who}"
