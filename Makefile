@@ -13,7 +13,7 @@ export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/npq_portal
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 endif
 
-.PHONY: install install-dev run test lint format demo-code worker beat bench chromium frontend clean
+.PHONY: install install-dev run test lint format demo-code worker beat bench chaos chromium frontend clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,9 @@ beat: install  ## Celery beat, running CELERY_BEAT_SCHEDULE from settings (needs
 bench: install  ## every measurement at 100,000 participants in one table, into docs/benchmarks.md (BENCH_DATABASE_URL; not part of make test)
 	@command -v wrk >/dev/null || scripts/install_wrk.sh
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+chaos: install-dev  ## the fault trial (scripts/chaos.py, docs/reliability.md): its own Redis, SMTP sink and database; not part of make test
+	$(BIN)/python scripts/chaos.py $(CHAOS_ARGS)
 
 chromium:  ## Debian's Chromium for the browser tests (Playwright cannot download browsers here)
 	@test -x /usr/bin/chromium || scripts/install_chromium.sh
