@@ -48,7 +48,9 @@ def test_the_accept_page_offers_a_place_not_funded_beyond_the_cap(client, capped
     url = reverse("admin:applications_application_accept", args=[second.pk])
     page = client.get(url).content.decode()
     assert "Paid by the school or the participant (uses no funded place)" in page
-    assert "Funded places used on NPQLT" in page and ": 1 of 1. This applicant is eligible for funding." in page
+    assert (
+        "Funded places used on NPQLT" in page and ": 1 of 1. This applicant is eligible for funding." in page
+    )
     assert "is full (1 places)" in client.post(url, {"funded_place": ""}).content.decode()
     assert client.post(url, {"funded_place": "no"}).status_code == 302
     second.refresh_from_db()
