@@ -237,7 +237,15 @@ def export_fields(row: models.Model, names: Iterable[str] | None = None) -> dict
 
 # Answers and facts keep what counts need (the setting, the course, the funding route); keys
 # naming or identifying the person go.
-IDENTIFYING_KEYS = PERSONAL_WORDS | {"role", "workplace", "urn", "workplace_name", "consent"}
+IDENTIFYING_KEYS = PERSONAL_WORDS | {
+    "role",
+    "workplace",
+    "urn",
+    "workplace_name",
+    "consent",
+    "teacher_reference_number",  # DfE's name for the TRN
+    "national_insurance_number",
+}
 
 
 def scrub_mapping(value: Any) -> Any:

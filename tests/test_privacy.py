@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from allauth.account.models import EmailConfirmation
 from allauth.mfa.totp.internal.auth import TOTP
 from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -24,13 +26,22 @@ from django.utils import timezone
 
 from applications.models import Application, Employment, Endorsement, FundedPlaceChange, Transition
 from assessment.models import AssessmentWindow, Entry, MarkingAssignment, Outcome, Submission
+from dfe.models import DfeApplication, DfeWrite, LeadProviderStaff
 from funding.models import FundingDecision, FundingReview, FundingReviewUpdate
 from notifications.models import JobRun, Notification
 from privacy.models import AccessLogEntry, ErasureRecord, RetentionRule, RetentionRun, SubjectAccessExport
 from privacy.registry import personal_entries
 from privacy.retention import retention_apply, retention_report
 from privacy.services import erase_person, export_request
-from programmes.models import Attendance, CalendarFeed, EngagementTally, MentorCheckin, Participant
+from programmes.models import (
+    Attendance,
+    CalendarFeed,
+    EngagementTally,
+    FreedPlace,
+    HubMembership,
+    MentorCheckin,
+    Participant,
+)
 from tests.factories import (
     TOTP_SECRET,
     ActivityFactory,
@@ -207,6 +218,28 @@ def a_person_with_every_kind_of_record(media: Path) -> dict:
     AccessLogEntry.objects.create(
         at=timezone.now(), by=staff, action="viewed", what="Participant page", person=person, hub=hub
     )
+    FreedPlace.objects.create(course=course, participant=participant, freed_at=timezone.now())
+    dfe_application = DfeApplication.objects.create(
+        dfe_id=uuid.uuid4(),
+        lead_provider=hub.lead_provider,
+        participant_id=uuid.uuid4(),
+        course_identifier="npq-leading-teaching",
+        full_name=NAME,
+        email=EMAIL,
+        trn=TRN,
+        dfe_updated_at=timezone.now(),
+        attributes={"full_name": NAME, "email": EMAIL, "teacher_reference_number": TRN, "status": "accepted"},
+        application=application,
+        first_seen_at=timezone.now(),
+        last_seen_at=timezone.now(),
+    )
+    DfeWrite.objects.create(
+        dfe_application=dfe_application,
+        action="accept",
+        payload={"funded_place": True},
+        created_at=timezone.now(),
+        created_by=staff,
+    )
     return {
         "person": person,
         "staff": staff,
@@ -255,6 +288,12 @@ def test_a_person_is_exported_whole_then_erased_leaving_nothing_identifying(
     export.refresh_from_db()
     assert export.status == SubjectAccessExport.Status.DONE
     assert export.parts_done == export.parts_total > 20
+    # Every kind of record about a person is made above, but these: a staff role, a lead
+    # provider's staff, an address confirmation (only while unverified), a sign-in session
+    # (found by no one's account).
+    made = {e.model for e in personal_entries() if e.subject is not None and e.rows_about(person).exists()}
+    not_made = {e.model for e in personal_entries() if e.subject is not None} - made
+    assert not_made == {HubMembership, LeadProviderStaff, EmailConfirmation}, not_made
     archive = read_export(export)
     names = set(archive.namelist())
     # Every record the registry finds about the person is in the copy, by id.
