@@ -202,6 +202,15 @@ class DfeClient:
 
     # --- participants ---------------------------------------------------------------------
 
+    def participants_page(
+        self, *, updated_since: datetime | None = None, page: int = 1, per_page: int = PER_PAGE
+    ) -> list[dict]:
+        """One page of the lead provider's participants, oldest change first (inclusive filter)."""
+        params: dict[str, Any] = {"page[page]": page, "page[per_page]": per_page, "sort": "updated_at"}
+        if updated_since is not None:
+            params["filter[updated_since]"] = updated_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return self._request("GET", "/participants/npq", params=params)["data"]
+
     def participant(self, participant_id: str) -> dict:
         return self._request("GET", f"/participants/npq/{participant_id}")["data"]
 

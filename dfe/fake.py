@@ -326,6 +326,8 @@ class FakeDfe:
                 return 200, {"data": self._accept(app, body)}
             if method == "POST" and len(parts) == 3 and parts[2] == "reject":
                 return 200, {"data": self._reject(app)}
+        if parts == ["participants", "npq"] and method == "GET":
+            return 200, {"data": self._list_participants(provider, query)}
         if parts[:2] == ["participants", "npq"] and len(parts) >= 3:
             enrolments = self._enrolments(parts[2], provider)
             if method == "GET" and len(parts) == 3:
@@ -487,6 +489,29 @@ class FakeDfe:
         if not found:
             raise _not_found()
         return found
+
+    def _list_participants(self, provider: str, query: dict) -> list[dict]:
+        ids = sorted(
+            {
+                app["attributes"]["participant_id"]
+                for app in self.applications.values()
+                if app["provider"] == provider and app["enrolment"] is not None
+            }
+        )
+        rows = [self._participant_json(pid, self._enrolments(pid, provider)) for pid in ids]
+        since = query.get("filter[updated_since]")
+        if since:
+            cutoff = datetime.fromisoformat(since.replace("Z", "+00:00"))
+            rows = [
+                r
+                for r in rows
+                if datetime.fromisoformat(r["attributes"]["updated_at"].replace("Z", "+00:00")) >= cutoff
+            ]
+        rows.sort(
+            key=lambda r: (r["attributes"]["updated_at"], r["id"]),
+            reverse=query.get("sort", "") == "-updated_at",
+        )
+        return self._page(rows, query)
 
     def _participant_json(self, participant_id: str, apps: list[dict]) -> dict:
         first = apps[0]["attributes"]

@@ -23,6 +23,9 @@ class LeadProviderAccount(models.Model):
     applications_cursor = models.DateTimeField(
         null=True, blank=True, help_text="Applications changed at DfE since then are read next."
     )
+    participants_cursor = models.DateTimeField(
+        null=True, blank=True, help_text="Participants changed at DfE since then are read next."
+    )
 
     class Meta:
         verbose_name = "DfE API account"

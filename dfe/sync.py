@@ -47,7 +47,20 @@ def sync_all(today=None) -> int:
     for account in LeadProviderAccount.objects.exclude(token_encrypted="").select_related("lead_provider"):
         run = sync_applications(account=account)
         pulled += run.pulled
+        if not run.error:
+            _sync_participants(account, run)
     return pulled
+
+
+def _sync_participants(account: LeadProviderAccount, run: SyncRun) -> None:
+    """Then the participants (training status, schedule, merged ids); a failure is told on the run."""
+    from .participants import sync_participants
+
+    try:
+        sync_participants(account=account)
+    except (DfeError, TokenKeyMissing, ValueError, KeyError, TypeError) as exc:
+        SyncRun.objects.filter(pk=run.pk).update(error=f"Participants not read: {exc}")
+        logger.warning("DfE participants of %s not read: %s", account.lead_provider, exc)
 
 
 def sync_applications(*, account: LeadProviderAccount, client: DfeClient | None = None) -> SyncRun:

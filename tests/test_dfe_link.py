@@ -741,3 +741,18 @@ def test_an_unreadable_token_is_told_not_raised(fake_dfe, account, settings):
     settings.DFE_TOKEN_KEY = Fernet.generate_key().decode()  # the key changed since the token was stored
     run = sync_applications(account=account)
     assert run.error == "The stored DfE API token cannot be read with the current DFE_TOKEN_KEY."
+
+
+def test_training_status_and_schedule_changed_at_dfe_are_read_back(
+    fake_dfe, account, course, django_capture_on_commit_callbacks
+):
+    remote, _ = accepted_through_dfe(fake_dfe, course, account, django_capture_on_commit_callbacks)
+    assert sync_all() == 1  # the application as DfE accepted it, then its participant
+    assert DfeApplication.objects.get().training_status == "active"
+    with fake_dfe.fake.lock:  # DfE's side changes (e.g. DfE's support team acted)
+        fake_dfe.fake.applications[remote["id"]]["enrolment"]["training_status"] = "deferred"
+    fake_dfe.fake.touch(remote["id"], schedule_identifier="npq-specialist-spring")
+    sync_all()
+    row = DfeApplication.objects.get()
+    assert (row.training_status, row.schedule_identifier) == ("deferred", "npq-specialist-spring")
+    assert LeadProviderAccount.objects.get().participants_cursor is not None

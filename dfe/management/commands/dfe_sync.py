@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dfe.client import link_on
+from dfe.client import DfeError, link_on
 from dfe.models import DfeWrite, LeadProviderAccount
+from dfe.participants import sync_participants
 from dfe.sync import sync_applications
 from dfe.writes import send_open_writes
 
@@ -26,6 +27,13 @@ class Command(BaseCommand):
                 f"{run.failed} failed"
             )
             self.stdout.write(line + (f" ({run.error})" if run.error else ""))
+            if not run.error:
+                try:
+                    read = sync_participants(account=account)
+                except DfeError as exc:
+                    self.stdout.write(f"{account.lead_provider}: participants not read ({exc})")
+                else:
+                    self.stdout.write(f"{account.lead_provider}: {read} participant records read")
         settled = send_open_writes()
         still_open = DfeWrite.objects.filter(state__in=DfeWrite.OPEN_STATES).count()
         self.stdout.write(f"Changes sent to DfE: {settled} settled, {still_open} still open.")
