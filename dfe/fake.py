@@ -79,6 +79,9 @@ class FakeDfe:
         self._act_then_fail = 0
         self._stall: threading.Event | None = None
         self._stall_reached: threading.Event | None = None
+        # For the demo until the portal sends declarations (issue 17): a started declaration is
+        # recorded for each application accepted, as if the provider had declared it.
+        self.declare_started_on_accept = False
         self._clock = 0
 
     # --- setting up DfE's side --------------------------------------------------------------
@@ -450,6 +453,8 @@ class FakeDfe:
             "deferral": None,
             "created_at": stamp,
         }
+        if self.declare_started_on_accept:
+            self.add_declaration(application_id=app["id"], declaration_type="started")
         # DfE closes the participant's other pending applications for the course.
         for other in self.applications.values():
             o = other["attributes"]

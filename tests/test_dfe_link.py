@@ -756,3 +756,19 @@ def test_training_status_and_schedule_changed_at_dfe_are_read_back(
     row = DfeApplication.objects.get()
     assert (row.training_status, row.schedule_identifier) == ("deferred", "npq-specialist-spring")
     assert LeadProviderAccount.objects.get().participants_cursor is not None
+
+
+def test_the_demo_fake_can_hold_a_started_declaration_for_each_acceptance(fake_dfe):
+    fake_dfe.fake.add_provider("Ambition", "t")
+    fake_dfe.fake.declare_started_on_accept = True
+    made = dfe_application(fake_dfe)
+    client = DfeClient(base_url=fake_dfe.url, token="t", sleep=lambda s: None)
+    client.accept(made["id"], funded_place=True, schedule_identifier=None)
+    assert [
+        d["attributes"]["declaration_type"]
+        for d in client.declarations(participant_id=made["participant_id"])
+    ] == ["started"]
+    changed = client.participant_change(
+        made["participant_id"], "withdraw", {"course_identifier": "npq-leading-teaching", "reason": "other"}
+    )
+    assert changed["attributes"]["npq_enrolments"][0]["training_status"] == "withdrawn"

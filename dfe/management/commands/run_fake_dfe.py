@@ -21,6 +21,12 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8001)
         parser.add_argument("--lead-provider", default="Demo Lead Provider")
         parser.add_argument(
+            "--declare-started",
+            action="store_true",
+            help="Record a started declaration at the fake for each application accepted (so that a "
+            "withdrawal can be shown before the portal sends declarations).",
+        )
+        parser.add_argument(
             "--store-token",
             action="store_true",
             help="Also store the fake's token as the lead provider's DfE token (needs DFE_TOKEN_KEY).",
@@ -39,6 +45,7 @@ class Command(BaseCommand):
         if provider is None:
             raise CommandError(f"No lead provider called {name!r}: run `python manage.py seed_demo` first.")
         fake = FakeDfe()
+        fake.declare_started_on_accept = options["declare_started"]
         fake.add_provider(name, DEMO_TOKEN)
         submitted = (
             Application.objects.filter(cohort__hub__lead_provider=provider, course__isnull=False)
