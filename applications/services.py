@@ -485,7 +485,8 @@ def application_accept(
         )
     funded_place = _funded_place_on_accept(application, funded_place, course)
     note = ""
-    ahead = accept_needs_out_of_turn_reason(application)
+    # Held places are funded places: a place paid by the school or the participant takes none.
+    ahead = accept_needs_out_of_turn_reason(application) if funded_place is not False else None
     if ahead is not None:
         reason = out_of_turn_reason.strip()
         if not reason:

@@ -302,3 +302,14 @@ def test_withdrawals_offers_and_staff_accepts_at_once_never_deadlock_and_the_que
     assert [Application.objects.get(pk=a.pk).status for a in queue] == [S.ACCEPTED] * 3
     assert [Application.objects.get(pk=a.pk).status for a in outsiders] == [S.ENDORSED] * 3
     assert not FreedPlace.objects.filter(course=course, settled_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_a_place_paid_by_the_school_takes_no_held_place_and_needs_no_reason():
+    course, _, (first, _) = full_course_with_queue()
+    outsider = endorsed(course)
+    application_accept(application=outsider, by=UserFactory(), funded_place=False)
+    outsider.refresh_from_db()
+    first.refresh_from_db()
+    assert outsider.status == S.ACCEPTED and outsider.funded_place is False
+    assert first.status == S.WAITLISTED  # still first in line for the next funded place
