@@ -34,5 +34,5 @@ def run_scheduled_job(self, name: str, today: str | None = None, taking_over: bo
     redelivered = (self.request.delivery_info or {}).get("redelivered", False)
     if run.skipped_overlap and (redelivered or taking_over):
         delay = min(settings.TASK_RETRY_BACKOFF_SECONDS * 2**self.request.retries, 600)
-        raise self.retry(kwargs={"name": name, "today": today, "taking_over": True}, countdown=delay)
+        raise self.retry(args=[name, today, True], kwargs={}, countdown=delay)
     return run.sent
