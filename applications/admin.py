@@ -353,7 +353,11 @@ class ApplicationAdmin(FundedPlaceAdminMixin, HubScopedAdmin):
         return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        application = self.get_queryset(request).filter(pk=object_id).first() if object_id.isdigit() else None
+        application = (
+            self.get_queryset(request).filter(pk=object_id).first()
+            if object_id.isascii() and object_id.isdigit()
+            else None
+        )
         if application is not None:
             extra_context = {
                 **(extra_context or {}),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 
 from applications.models import Application, Transition
 
@@ -17,6 +17,7 @@ def connect() -> None:
     from programmes.signals import participant_status_changed
 
     post_save.connect(on_transition, sender=Transition, dispatch_uid="dfe_on_transition")
+    pre_save.connect(on_hub_saving, sender=Hub, dispatch_uid="dfe_on_hub_saving")
     post_save.connect(on_hub_saved, sender=Hub, dispatch_uid="dfe_on_hub_saved")
     participant_status_changed.connect(on_participant_status, dispatch_uid="dfe_on_participant_status")
 
@@ -77,9 +78,32 @@ def on_participant_status(sender, participant, status: str, reason: str, by=None
     )
 
 
-def on_hub_saved(sender, instance, created: bool, **kwargs) -> None:
-    """A lead provider's staff administer its new hub too."""
-    if created:
-        from .services import lead_provider_staff_sync
+def on_hub_saving(sender, instance, **kwargs) -> None:
+    """Remember the hub's lead provider as stored, to tell a move to another provider."""
+    instance._dfe_lead_provider_before = (
+        sender.objects.filter(pk=instance.pk).values_list("lead_provider_id", flat=True).first()
+        if instance.pk
+        else None
+    )
 
+
+def on_hub_saved(sender, instance, created: bool, **kwargs) -> None:
+    """A lead provider's staff administer its new hub too; a hub given to another provider is
+    no longer administered by the previous provider's staff (unless they are the new one's)."""
+    from .services import lead_provider_staff_sync
+
+    before = getattr(instance, "_dfe_lead_provider_before", None)
+    if created:
+        lead_provider_staff_sync(lead_provider_id=instance.lead_provider_id)
+    elif before is not None and before != instance.lead_provider_id:
+        from programmes.models import HubMembership
+        from programmes.services import membership_end
+
+        from .models import LeadProviderStaff
+
+        previous_staff = LeadProviderStaff.objects.filter(lead_provider_id=before).exclude(
+            user__lead_provider_roles__lead_provider_id=instance.lead_provider_id
+        )
+        for membership in HubMembership.objects.filter(hub=instance, user__in=previous_staff.values("user")):
+            membership_end(membership=membership)
         lead_provider_staff_sync(lead_provider_id=instance.lead_provider_id)

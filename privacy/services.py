@@ -218,7 +218,15 @@ def may_download(export: SubjectAccessExport, user: User, *, now: datetime | Non
         return False
     if not user.is_authenticated or not user.is_active:
         return False
-    if user.is_superuser or export.person_id == user.pk:
+    if export.person_id == user.pk:
+        return True
+    # Outside /admin/, so the two-factor middleware does not guard it: someone else's copy is
+    # for staff who signed in with their authenticator app only.
+    from accounts.two_factor import two_factor_enabled
+
+    if not two_factor_enabled(user):
+        return False
+    if user.is_superuser:
         return True
     return (
         export.hub_id is not None

@@ -21,7 +21,7 @@ def privacy_notice(request: HttpRequest) -> HttpResponse:
     portal's (PRIVACY_NOTICE_TEMPLATE); the retention table is the schedule itself."""
     hub = None
     hub_id = request.GET.get("hub", "")
-    if hub_id.isdigit():
+    if hub_id.isascii() and hub_id.isdigit():  # not '²', a digit int() refuses
         hub = Hub.objects.filter(pk=int(hub_id)).first()
     names = [f"privacy/notice_text_hub_{hub.pk}.html"] if hub else []
     names.append(settings.PRIVACY_NOTICE_TEMPLATE)

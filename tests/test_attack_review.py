@@ -1,0 +1,94 @@
+"""Holes found by a hostile review of the privacy, DfE link, funded places and waiting list
+features: each test failed before its fix."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from dfe.services import lead_provider_staff_add
+from privacy.services import export_request
+from programmes.models import HubMembership
+from tests.factories import (
+    HubFactory,
+    HubStaffFactory,
+    LeadProviderFactory,
+    ParticipantFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def two_factor_client(client, user):
+    client.force_login(user)
+    session = client.session
+    session["account_authentication_methods"] = [{"method": "mfa", "type": "totp", "at": 0}]
+    session.save()
+    return client
+
+
+@pytest.mark.django_db
+def test_a_copy_of_someone_elses_data_needs_two_factor_outside_admin(
+    client, media, django_capture_on_commit_callbacks
+):
+    """The download is not under /admin/, so the two-factor middleware does not guard it: a hub
+    administrator or superuser who never set up an authenticator (password only) must not get a
+    copy of another person's data there; the person downloads their own copy as before."""
+    person = ParticipantFactory().user
+    hub = person.enrolments.get().course.cohort.hub
+    admin_without_app = HubStaffFactory(hub=hub, two_factor=False)
+    superuser_without_app = UserFactory(is_staff=True, is_superuser=True, two_factor=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        export = export_request(person=person, requested_by=admin_without_app, hub_id=hub.pk)
+    url = reverse("privacy_export_download", args=[export.pk])
+    for user in (admin_without_app, superuser_without_app):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code != 200, user
+        assert response.get("Content-Type") != "application/zip"
+    client.force_login(person)
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_hub_moved_to_another_lead_provider_leaves_the_old_providers_staff(client):
+    """Lead provider staff administer the provider's hubs as hub memberships; a hub given to
+    another provider must not stay administered by the previous provider's staff (they would keep
+    reading its people's applications, funding and DfE records)."""
+    old, new = LeadProviderFactory(), LeadProviderFactory()
+    hub = HubFactory(lead_provider=old)
+    old_staff, new_staff = UserFactory(is_staff=True), UserFactory(is_staff=True)
+    lead_provider_staff_add(lead_provider=old, user=old_staff)
+    lead_provider_staff_add(lead_provider=new, user=new_staff)
+    own_admin = HubStaffFactory(hub=hub)  # the hub's own administrator stays
+    assert HubMembership.objects.filter(hub=hub, user=old_staff).exists()
+
+    hub.lead_provider = new
+    hub.save()
+
+    admins = set(HubMembership.objects.filter(hub=hub).values_list("user_id", flat=True))
+    assert admins == {new_staff.pk, own_admin.pk}
+    old_staff.refresh_from_db()
+    assert not old_staff.is_staff  # no hub left: admin access follows the roles
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["²", "¹²³", "٣x", "9" * 40])
+def test_the_privacy_notice_takes_any_hub_parameter(client, value):
+    """``str.isdigit`` accepts '²', which ``int`` refuses: a 500 on a query string."""
+    response = client.get(reverse("privacy_notice"), {"hub": value})
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_application_page_with_a_superscript_digit_is_not_found(client):
+    hub = HubFactory()
+    staff = HubStaffFactory(hub=hub)
+    two_factor_client(client, staff)
+    response = client.get("/admin/applications/application/%C2%B2/change/")
+    assert response.status_code in (302, 404)
