@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -43,6 +43,7 @@ def sync_all(today=None) -> int:
     """Every lead provider with a token: how many applications were read. Nothing when the link is off."""
     if not link_on():
         return 0
+    sync_runs_close_abandoned()
     pulled = 0
     for account in LeadProviderAccount.objects.exclude(token_encrypted="").select_related("lead_provider"):
         run = sync_applications(account=account)
@@ -50,6 +51,19 @@ def sync_all(today=None) -> int:
         if not run.error:
             _sync_participants(account, run)
     return pulled
+
+
+def sync_runs_close_abandoned(*, now: datetime | None = None) -> int:
+    """Runs still open past the task time limit died with their worker: say so (what they stored
+    stays, and the next run goes on from the last page stored)."""
+    now = now or timezone.now()
+    return SyncRun.objects.filter(
+        finished_at__isnull=True,
+        started_at__lt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
+    ).update(
+        finished_at=now,
+        error="Did not finish: its worker stopped; the next run went on from the last page stored",
+    )
 
 
 def _sync_participants(account: LeadProviderAccount, run: SyncRun) -> None:

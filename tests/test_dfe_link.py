@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 import requests
@@ -157,6 +158,15 @@ def test_a_worker_killed_mid_page_loses_nothing(fake_dfe, account, monkeypatch):
     monkeypatch.setattr(dfe_sync, "store_application", real_store)
     sync_applications(account=account)
     assert DfeApplication.objects.count() == 5
+
+    # The dead run is told as such once its time is up (the next scheduled run says so).
+    dead = SyncRun.objects.order_by("pk").first()
+    SyncRun.objects.filter(pk=dead.pk).update(
+        finished_at=None, started_at=timezone.now() - timedelta(hours=1)
+    )
+    assert dfe_sync.sync_runs_close_abandoned() == 1
+    dead.refresh_from_db()
+    assert dead.error.startswith("Did not finish") and dead.pages == 1 and dead.created == 3
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
