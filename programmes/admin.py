@@ -263,6 +263,10 @@ class GroupInline(LabelledTabularInline):
     readonly_fields = ("enrolled",)
     show_change_link = True
 
+    def get_queryset(self, request):
+        # Each row is named "Group (course)": no query per group for the course's labels.
+        return super().get_queryset(request).select_related("course__programme", "course__cohort")
+
 
 @admin.register(Course)
 class CourseAdmin(HubScopedAdmin):

@@ -233,6 +233,18 @@ def staff_pages(group: Group, activity: Activity) -> dict[str, str]:
         "funding decision page": reverse(
             "admin:funding_fundingdecision_change", args=[application.funding_decision_id]
         ),
+        "course page": reverse("admin:programmes_course_change", args=[course.pk]),
+        "group page": reverse("admin:programmes_group_change", args=[group.pk]),
+        "activity page": reverse("admin:programmes_activity_change", args=[activity.pk]),
+        "assessment window page": reverse(
+            "admin:assessment_assessmentwindow_change", args=[course.assessment_window.pk]
+        ),
+        "entry page": reverse(
+            "admin:assessment_entry_change", args=[Entry.objects.filter(participant=participant).get().pk]
+        ),
+        "funding review page": reverse(
+            "admin:funding_fundingreview_change", args=[application.funding_decision.review.pk]
+        ),
         "funding report": reverse("admin:funding_fundingdecision_report"),
         "course engagement": reverse("admin:programmes_course_engagement", args=[course.pk]),
         "group grid": reverse("admin:programmes_group_grid", args=[group.pk]),
@@ -268,6 +280,9 @@ def test_every_staff_page_costs_the_same_queries_at_10_and_1000_rows(client):
         or name in ("course engagement", "group grid")
     }
     facilitator_pages["marking list"] = reverse("marking_list")
+    facilitator_pages["marking a script"] = reverse(
+        "marking_script", args=[MarkingAssignment.objects.filter(marker=marker).order_by("pk").first().pk]
+    )
 
     client.force_login(admin_user)
     query_counts(client, pages)  # warm the session and content types
