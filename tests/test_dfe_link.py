@@ -323,13 +323,13 @@ def test_an_uncertain_accept_is_read_back_not_sent_again(
 def test_a_timeout_is_uncertain_and_reconciled(
     fake_dfe, account, course, settings, django_capture_on_commit_callbacks
 ):
-    settings.DFE_READ_TIMEOUT = 0.3
     remote = dfe_application(fake_dfe)
     application = endorsed(course)
     sync_applications(account=account)
     with django_capture_on_commit_callbacks(execute=False):
         application_accept(application=application, by=None)
     write = DfeWrite.objects.get()
+    settings.DFE_READ_TIMEOUT = 0.3  # only for the send: DfE acts, then answers too late
     release = threading.Event()
     fake_dfe.fake.act_then_stall(release)
     try:
@@ -337,6 +337,7 @@ def test_a_timeout_is_uncertain_and_reconciled(
             send_write(write.pk)
     finally:
         release.set()
+    settings.DFE_READ_TIMEOUT = 30
     send_write(write.pk)
     write.refresh_from_db()
     assert write.state == W.DONE
