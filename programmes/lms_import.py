@@ -10,8 +10,9 @@ file. Only participants and activities the importing staff member may see are ma
 The cost does not grow with the number of participants, and the number of statements does not
 grow with the file: the file's identifiers are resolved together (emails through the
 ``lower(email)`` index, TRNs through their own), the marks it speaks of are read together, and
-the new and changed marks and their history are written in one statement each (the rows travel
-as one parameter per column: arrays on PostgreSQL, a JSON list on SQLite).
+the new and completed marks are written with their history in one statement (two on SQLite);
+the rows travel as one parameter per column: arrays on PostgreSQL, a JSON list on SQLite
+(decisions.md, 32).
 """
 
 from __future__ import annotations
