@@ -451,7 +451,7 @@ class ApplicationAdmin(FundedPlaceAdminMixin, HubScopedAdmin):
         form = AcceptForm(request.POST or None)
         form.fields["group"].queryset = visible_to(
             Group.objects.filter(course_id=application.course_id), request.user
-        )
+        ).select_related("course__programme", "course__cohort")  # each choice's label
         if accept_needs_out_of_turn_reason(application) is None:
             del form.fields["out_of_turn_reason"]
         form.fields["funded_place"].help_text = funded_places_summary(application)

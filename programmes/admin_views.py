@@ -185,9 +185,11 @@ class ParticipantStatusView(AdminPageMixin, FormView):
         else:
             del form.fields["reason"]
         if self.change == "move":
-            form.fields["group"].queryset = visible_to(
-                Group.objects.filter(course_id=self.participant.course_id), self.request.user
-            ).exclude(pk=self.participant.group_id)
+            form.fields["group"].queryset = (
+                visible_to(Group.objects.filter(course_id=self.participant.course_id), self.request.user)
+                .exclude(pk=self.participant.group_id)
+                .select_related("course__programme", "course__cohort")  # each choice's label
+            )
             form.fields["group"].required = True
             del form.fields["on"]
         else:

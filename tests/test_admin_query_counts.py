@@ -245,6 +245,11 @@ def staff_pages(group: Group, activity: Activity) -> dict[str, str]:
         "funding review page": reverse(
             "admin:funding_fundingreview_change", args=[application.funding_decision.review.pk]
         ),
+        "accepting an application": reverse("admin:applications_application_accept", args=[application.pk]),
+        "moving a participant": reverse("admin:programmes_participant_status", args=[participant.pk, "move"]),
+        "withdrawing a participant": reverse(
+            "admin:programmes_participant_status", args=[participant.pk, "withdraw"]
+        ),
         "funding report": reverse("admin:funding_fundingdecision_report"),
         "course engagement": reverse("admin:programmes_course_engagement", args=[course.pk]),
         "group grid": reverse("admin:programmes_group_grid", args=[group.pk]),
