@@ -241,7 +241,14 @@ class ErasureRecordAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/privacy/form.html", context)
 
 
+# The access log records what hub staff viewed and exported: the audited do not set how long it
+# is kept (a hub rule of 0 days would have the nightly job delete their hub's entries).
+SUPERUSER_ONLY_KINDS = frozenset({"access_log"})
+
+
 class RetentionRuleForm(forms.ModelForm):
+    superuser = False  # set by RetentionRuleAdmin.get_form
+
     class Meta:
         model = RetentionRule
         fields = ("kind", "hub", "period", "unit", "enabled")
@@ -251,6 +258,8 @@ class RetentionRuleForm(forms.ModelForm):
         kind, hub = data.get("kind"), data.get("hub")
         if hub is not None and kind and (kind not in SCHEDULES or SCHEDULES[kind].hub_path is None):
             self.add_error("hub", "This kind of record is not a hub's: only the portal's rule applies.")
+        elif kind in SUPERUSER_ONLY_KINDS and not self.superuser:
+            self.add_error("kind", "Only the portal's administrators set how long the access log is kept.")
         return data
 
 
@@ -260,6 +269,11 @@ class RetentionRuleAdmin(admin.ModelAdmin):
     list_display = ("kind_words", "hub", "kept_for", "event", "enabled")
     list_filter = ("kind",)
     change_list_template = "admin/privacy/retentionrule/change_list.html"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.superuser = request.user.is_superuser
+        return form
 
     @admin.display(description="Kind of record", ordering="kind")
     def kind_words(self, obj: RetentionRule) -> str:
@@ -299,7 +313,12 @@ class RetentionRuleAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return True
         return is_hub_admin(request) and (
-            obj is None or (obj.hub_id is not None and obj.hub_id in hub_ids(request))
+            obj is None
+            or (
+                obj.hub_id is not None
+                and obj.hub_id in hub_ids(request)
+                and obj.kind not in SUPERUSER_ONLY_KINDS
+            )
         )
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:

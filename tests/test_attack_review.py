@@ -3,8 +3,11 @@ features: each test failed before its fix."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from dfe.services import lead_provider_staff_add
 from privacy.services import export_request
@@ -92,3 +95,38 @@ def test_an_application_page_with_a_superscript_digit_is_not_found(client):
     two_factor_client(client, staff)
     response = client.get("/admin/applications/application/%C2%B2/change/")
     assert response.status_code in (302, 404)
+
+
+@pytest.mark.django_db
+def test_a_hubs_administrators_cannot_shorten_the_access_log_of_their_own_hub(client):
+    """The access log records what hub staff viewed: the audited must not set how long it is
+    kept (a rule of 0 days for their hub made the nightly job delete every entry about them)."""
+    from privacy.models import AccessLogEntry, RetentionRule
+    from privacy.retention import rows_due
+
+    hub = HubFactory()
+    admin_of_hub = HubStaffFactory(hub=hub)
+    entry = AccessLogEntry.objects.create(
+        at=timezone.now(), by=admin_of_hub, action="viewed", what="Participant page #1", hub=hub
+    )
+    two_factor_client(client, admin_of_hub)
+    response = client.post(
+        reverse("admin:privacy_retentionrule_add"),
+        {"kind": "access_log", "hub": hub.pk, "period": 0, "unit": "days", "enabled": "on"},
+    )
+    assert response.status_code == 200
+    assert not RetentionRule.objects.filter(kind="access_log", hub=hub).exists()
+    # A superuser's rule for the hub is not theirs to change or remove either.
+    rule = RetentionRule.objects.create(kind="access_log", hub=hub, period=3, unit="years")
+    change = reverse("admin:privacy_retentionrule_change", args=[rule.pk])
+    client.post(change, {"kind": "access_log", "hub": hub.pk, "period": 0, "unit": "days", "enabled": "on"})
+    client.post(reverse("admin:privacy_retentionrule_delete", args=[rule.pk]), {"post": "yes"})
+    rule.refresh_from_db()
+    assert (rule.period, rule.unit) == (3, "years")
+    assert entry not in rows_due("access_log", timezone.now() + timedelta(days=1))
+    # Their own hub's other kinds stay theirs to set.
+    client.post(
+        reverse("admin:privacy_retentionrule_add"),
+        {"kind": "attendance", "hub": hub.pk, "period": 3, "unit": "years", "enabled": "on"},
+    )
+    assert RetentionRule.objects.filter(kind="attendance", hub=hub).exists()
