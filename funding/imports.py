@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 
@@ -149,11 +150,10 @@ def _number(value: str, column: str, *, required: bool = False) -> int | None:
 GIAS_DATE = re.compile(r"^(\d{1,2})([-/])(\d{1,2})\2(\d{4})$|^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
 
-def _date(value: str, column: str) -> date | None:
-    """01-09-2015 (GIAS), 01/09/2015 or 2015-09-01."""
-    value = value.strip()
-    if not value:
-        return None
+@lru_cache(maxsize=4096)
+def _date_named(value: str) -> date | None:
+    """The date a stripped text names, None if it names none. Cached: a GIAS file of 50,000
+    establishments repeats a few thousand opening dates."""
     match = GIAS_DATE.match(value)
     if match:
         day, _, month, year, iso_year, iso_month, iso_day = match.groups()
@@ -163,7 +163,18 @@ def _date(value: str, column: str) -> date | None:
             return date(int(iso_year), int(iso_month), int(iso_day))
         except ValueError:
             pass
-    raise BadRow(f"{column} {value!r} is not a date like 01-09-2015")
+    return None
+
+
+def _date(value: str, column: str) -> date | None:
+    """01-09-2015 (GIAS), 01/09/2015 or 2015-09-01."""
+    value = value.strip()
+    if not value:
+        return None
+    named = _date_named(value)
+    if named is None:
+        raise BadRow(f"{column} {value!r} is not a date like 01-09-2015")
+    return named
 
 
 def parse_gias_row(row: dict[str, str]) -> dict:
