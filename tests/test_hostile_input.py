@@ -113,6 +113,7 @@ FUNDING_STEPS: dict[str, Callable[[World], dict[str, str]]] = {
     "workplace": lambda w: {"workplace": "Northfield", "urn": "137001"},  # two match: choose one
     "employment": lambda w: {"employment_type": "hospital_school"},
     "itt-provider": lambda w: {"itt_provider": str(w.itt_provider.pk)},
+    "return-to-teaching": lambda w: {"referred_by_return_to_teaching_adviser": "yes"},
     "headteacher": lambda w: {"headteacher": "yes", "years_as_headteacher": "2"},
     "npqh": lambda w: {"npqh_status": "completed", "withdrew_from_ehco_before": "no"},
 }
@@ -125,6 +126,7 @@ APPLICATION_STEPS: dict[str, Callable[[World], dict[str, str]]] = {
     "workplace": lambda w: {"workplace": "137001"},
     "employment": lambda w: {"employment_type": "lead_mentor_for_accredited_itt_provider"},
     "itt-provider": lambda w: {"itt_provider": str(w.itt_provider.pk)},
+    "return-to-teaching": lambda w: {"referred_by_return_to_teaching_adviser": "yes"},
     "role": lambda w: {"role": "Head of maths"},
     "course": lambda w: {"course": str(w.profiles[0]["course"])},
     "headteacher": lambda w: {"headteacher": "yes", "years_as_headteacher": "2"},
@@ -333,6 +335,7 @@ def _world(capture) -> World:
             "employment_type": "lead_mentor_for_accredited_itt_provider",
             "itt_provider": itt.pk,
         },
+        {**not_on_a_school_site, "work_setting": "other", "referred_by_return_to_teaching_adviser": "yes"},
     ]
     draft = ApplicationFactory(user=alice, course=courses["NPQLT"], answers=school)
 
