@@ -281,7 +281,7 @@ def _rules_2025() -> tuple[dict[str, Any], ...]:
 
 # August 2025 to May 2026: NPQLPM joins the targeted NPQs, and so does NPQEYL in a school.
 TARGETED_2025_26 = (*TARGETED_2025, "NPQLPM", "NPQEYL")
-# May 2026 on: NPQSL and NPQEYL are funded at every state-funded school again.
+# June 2026 on: NPQSL and NPQEYL are funded at every state-funded school again.
 TARGETED_2026 = ("NPQLPM", "NPQLBC", "NPQLL", "NPQLT", "NPQLTD", "NPQEL")
 
 
