@@ -58,6 +58,28 @@ def _funding_decision(object_id: str):
     )
 
 
+def _funding_review(object_id: str):
+    from funding.models import FundingReview
+
+    return (
+        FundingReview.objects.filter(pk=object_id)
+        .values_list("decision__user_id", "decision__course__cohort__hub_id")
+        .first()
+    )
+
+
+def _dfe_application(object_id: str):
+    """Its person and hub through the portal's application; one not linked yet is its lead
+    provider's staff's (no hub, no account)."""
+    from dfe.models import DfeApplication
+
+    return (
+        DfeApplication.objects.filter(pk=object_id)
+        .values_list("application__user_id", "application__cohort__hub_id")
+        .first()
+    )
+
+
 def _window(object_id: str):
     from assessment.models import AssessmentWindow
 
@@ -73,6 +95,8 @@ WATCHED: dict[str, tuple[str, str, Callable[[str], tuple[int | None, int] | None
     "admin:applications_application_change": ("Application page", "object_id", _application),
     "admin:assessment_entry_change": ("Assessment entry page", "object_id", _entry),
     "admin:funding_fundingdecision_change": ("Funding decision page", "object_id", _funding_decision),
+    "admin:funding_fundingreview_change": ("Funding review page", "object_id", _funding_review),
+    "admin:dfe_dfeapplication_change": ("DfE application page", "object_id", _dfe_application),
     # Every entry of a course, with access, response, marking and result: many people at once.
     "admin:assessment_window_manage": ("Assessment entries and scripts of a course", "pk", _window),
     "marking_script": ("Assessment script", "assignment_id", _assignment),

@@ -130,3 +130,47 @@ def test_a_hubs_administrators_cannot_shorten_the_access_log_of_their_own_hub(cl
         {"kind": "attendance", "hub": hub.pk, "period": 3, "unit": "years", "enabled": "on"},
     )
     assert RetentionRule.objects.filter(kind="attendance", hub=hub).exists()
+
+
+@pytest.mark.django_db
+def test_the_dfe_application_and_funding_review_pages_are_in_the_access_log(client):
+    """Both show a person's name, email and (DfE's) teacher reference number or employment: a
+    hub's staff reading them are recorded like on the application's own page."""
+    import uuid
+
+    from applications.services import application_submit
+    from dfe.models import DfeApplication
+    from funding.models import FundingReview
+    from privacy.models import AccessLogEntry
+    from tests.factories import ApplicationFactory, northfield_schools
+
+    northfield_schools()
+    application = ApplicationFactory()
+    application_submit(application=application, by=application.user)
+    application.refresh_from_db()
+    hub = application.cohort.hub
+    now = timezone.now()
+    dfe_app = DfeApplication.objects.create(
+        dfe_id=uuid.uuid4(),
+        lead_provider=hub.lead_provider,
+        participant_id=uuid.uuid4(),
+        course_identifier="npq-headship",
+        full_name="Bo Bell",
+        trn="1234567",
+        dfe_updated_at=now,
+        first_seen_at=now,
+        last_seen_at=now,
+        application=application,
+    )
+    review = FundingReview.objects.get_or_create(decision=application.funding_decision)[0]
+    two_factor_client(client, HubStaffFactory(hub=hub))
+    for name, pk in (
+        ("admin:dfe_dfeapplication_change", dfe_app.pk),
+        ("admin:funding_fundingreview_change", review.pk),
+    ):
+        assert client.get(reverse(name, args=[pk])).status_code == 200, name
+        entry = AccessLogEntry.objects.filter(action="viewed").latest("pk")
+        assert entry.what.endswith(f"#{pk}") and (entry.person_id, entry.hub_id) == (
+            application.user_id,
+            hub.pk,
+        ), name
