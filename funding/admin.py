@@ -100,7 +100,7 @@ class SuperuserOnlyAdmin(admin.ModelAdmin):
 class FundingRoundForm(forms.ModelForm):
     class Meta:
         model = FundingRound
-        fields = ("code", "name", "rules_data")
+        fields = ("code", "name", "in_force_from", "rules_data")
 
     def clean(self):
         data = super().clean()
@@ -118,7 +118,7 @@ class FundingRoundForm(forms.ModelForm):
 @admin.register(FundingRound)
 class FundingRoundAdmin(SuperuserOnlyAdmin, SimpleHistoryAdmin):
     form = FundingRoundForm
-    list_display = ("code", "name")
+    list_display = ("code", "name", "in_force_from")
     search_fields = ("code", "name")
     readonly_fields = ("rules_in_force", "eligibility_lists")
 

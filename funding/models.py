@@ -7,6 +7,7 @@ they read and what they decided.
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -22,6 +23,12 @@ class FundingRound(models.Model):
 
     code = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=200)
+    in_force_from = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The first day DfE applies this round's rules to new registrations. The public "
+        "funding checker uses the round in force on the day it is asked.",
+    )
     rules_data = models.JSONField(
         "rules",
         default=dict,
@@ -43,6 +50,11 @@ class FundingRound(models.Model):
 
     def rules(self) -> RoundRules:
         return rules_from_data(self.code, self.rules_data or {})
+
+    @classmethod
+    def in_force(cls, on: date) -> FundingRound | None:
+        """The round whose rules DfE applies to a registration made ``on`` that day."""
+        return cls.objects.filter(in_force_from__lte=on).order_by("-in_force_from").first()
 
 
 def rules_from_data(code: str, data: dict) -> RoundRules:

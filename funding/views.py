@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from npq_portal import journey
@@ -33,7 +34,10 @@ NOT_LISTED_TITLE = "What is the name and postcode of your workplace?"
 
 
 def checker_round() -> FundingRound:
-    return FundingRound.objects.get(code=settings.FUNDING_CHECK_ROUND)
+    """FUNDING_CHECK_ROUND when set; otherwise the round DfE applies to registrations today."""
+    if settings.FUNDING_CHECK_ROUND:
+        return FundingRound.objects.get(code=settings.FUNDING_CHECK_ROUND)
+    return FundingRound.in_force(timezone.localdate()) or FundingRound.objects.order_by("-code").first()
 
 
 def _answers(request: HttpRequest) -> dict[str, Any]:

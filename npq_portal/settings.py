@@ -451,8 +451,9 @@ ASSESSMENT_MAX_SUBMISSIONS_KEPT = max(env.int("ASSESSMENT_MAX_SUBMISSIONS_KEPT",
 # Form fields (not files) read into memory per request; a file over 5 MB goes to a temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-# The funding round whose rules the public "check your funding" pages apply.
-FUNDING_CHECK_ROUND = env.str("FUNDING_CHECK_ROUND", default="2025")
+# The funding round whose rules the public "check your funding" pages apply; empty: the round in
+# force today (FundingRound.in_force_from).
+FUNDING_CHECK_ROUND = env.str("FUNDING_CHECK_ROUND", default="")
 # Imports: a run whose worker has written nothing for this long is failed by a sweep.
 IMPORT_STALE_MINUTES = max(env.int("IMPORT_STALE_MINUTES", default=10), 1)
 PHASE = env.str("SERVICE_PHASE", default="Beta")

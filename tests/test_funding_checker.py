@@ -10,6 +10,13 @@ from tests.factories import northfield_schools
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def spring_2025_round(settings):
+    # These pages are checked against the spring 2025 rules (and its lists, below); which round
+    # the checker uses by default is tested at the end.
+    settings.FUNDING_CHECK_ROUND = "2025"
+
+
 @pytest.fixture
 def schools():
     round_2025 = FundingRound.objects.get(code="2025")
@@ -179,3 +186,20 @@ def test_a_childminder_gives_an_ofsted_urn(client, schools):
 
 def test_unknown_question_is_404(client):
     assert client.get(reverse("funding_check_step", args=["nope"])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("day", "code"),
+    [("2025-07-31", "2025"), ("2025-08-01", "2025-26"), ("2026-05-31", "2025-26"), ("2026-06-01", "2026")],
+)
+def test_by_default_the_checker_uses_the_round_in_force_that_day(settings, day, code):
+    import time_machine
+
+    from funding.views import checker_round
+
+    settings.FUNDING_CHECK_ROUND = ""
+    with time_machine.travel(f"{day} 12:00Z", tick=False):
+        assert checker_round().code == code
+    FundingRound.objects.filter(code="2026").update(in_force_from="2027-01-01")  # edited in admin
+    with time_machine.travel("2026-11-26 12:00Z", tick=False):
+        assert checker_round().code == "2025-26"
