@@ -225,7 +225,19 @@ class DfeClient:
         body = {"data": {"type": kinds[action], "attributes": attributes}}
         return self._request("PUT", f"/participants/npq/{participant_id}/{action}", json=body)["data"]
 
-    # --- declarations (read only here; sending them is issue 17) ----------------------------
+    # --- declarations ---------------------------------------------------------------------
+
+    def declare(self, attributes: dict[str, Any]) -> dict:
+        """Send one declaration (participant_id, declaration_type, declaration_date, course_identifier,
+        delivery_partner_id, has_passed for completed)."""
+        body = {"data": {"type": "participant-declaration", "attributes": attributes}}
+        return self._request("POST", "/participant-declarations", json=body)["data"]
+
+    def void(self, declaration_id: str) -> dict:
+        return self._request("PUT", f"/participant-declarations/{declaration_id}/void")["data"]
+
+    def declaration(self, declaration_id: str) -> dict:
+        return self._request("GET", f"/participant-declarations/{declaration_id}")["data"]
 
     def declarations(self, *, participant_id: str) -> list[dict]:
         found: list[dict] = []

@@ -2,9 +2,9 @@
 
 from django.db.models import Q
 
-from privacy.registry import ERASE_DELETE, register
+from privacy.registry import ERASE_DELETE, ERASE_KEEP, register
 
-from .models import DfeApplication, DfeWrite, LeadProviderStaff
+from .models import Declaration, DfeApplication, DfeWrite, Evidence, LeadProviderStaff
 
 register(
     DfeApplication,
@@ -27,4 +27,27 @@ register(
     "Lead provider staff roles",
     subject=lambda user: Q(user=user),
     erase=ERASE_DELETE,
+)
+register(
+    Evidence,
+    "Evidence behind declarations to DfE",
+    subject=lambda user: Q(participant__user=user),
+    actors=("made_by",),
+    erase=ERASE_KEEP,
+    keep="Frozen and hashed when the declaration was made: DfE paid on it and audits the lead "
+    "provider against it (assurance), so it stays unchanged; the account itself is anonymised.",
+    hub_path="participant__course__cohort__hub",
+)
+register(
+    Declaration,
+    "Declarations sent to DfE",
+    subject=lambda user: Q(dfe_application__application__user=user),
+    actors=("created_by",),
+    erase=ERASE_KEEP,
+    keep="What was declared to DfE and DfE's answer stay (DfE holds the declaration and paid on it).",
+    not_personal={
+        "override_reason": "Staff's reason for declaring without evidence (audit), about the evidence.",
+        "void_reason": "Staff's reason for voiding, about the declaration.",
+    },
+    hub_path="dfe_application__application__course__cohort__hub",
 )

@@ -265,7 +265,7 @@ def _apply_result(dfe_app: DfeApplication, write: DfeWrite, result: dict) -> Non
 
 def send_open_writes(today=None) -> int:
     """The sweep: send every change still open (its task never ran, or its result was uncertain,
-    or DfE was away). How many were settled."""
+    or DfE was away), then every declaration still waiting. How many were settled."""
     if not link_on():
         return 0
     settled = 0
@@ -278,7 +278,10 @@ def send_open_writes(today=None) -> int:
             continue
         if write is not None and write.state not in DfeWrite.OPEN_STATES:
             settled += 1
-    return settled
+    from .declarations import send_open_declarations
+
+    # Declarations waiting are swept with the changes (one job, every 5 minutes).
+    return settled + send_open_declarations()
 
 
 # --- what the portal decides ------------------------------------------------------------------
