@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "npq_portal.security_headers.SecurityHeadersMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "privacy.middleware.AccessLogMiddleware",
+    "npq_portal.bad_input.NulByteMiddleware",
 ]
 
 ROOT_URLCONF = "npq_portal.urls"

@@ -14,8 +14,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import ngettext
@@ -145,14 +144,21 @@ class HubScopedAdmin(admin.ModelAdmin):
     # django-simple-history's pages look rows up by id themselves: keep them in scope, and
     # never revert from them (a revert would bypass the services and their counters).
     def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
-        get_object_or_404(self.get_queryset(request), pk=unquote(object_id))
+        self._object_or_404(request, object_id)
         return super().history_view(request, object_id, extra_context=extra_context)
 
     def history_form_view(self, request: HttpRequest, object_id: str, version_id: str, extra_context=None):
-        get_object_or_404(self.get_queryset(request), pk=unquote(object_id))
+        self._object_or_404(request, object_id)
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context=extra_context)
+
+    def _object_or_404(self, request: HttpRequest, object_id: str):
+        # get_object answers None for an id that is not one ('²', a NUL), not a 500.
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        return obj
 
     def get_actions(self, request: HttpRequest):
         actions = super().get_actions(request)

@@ -174,3 +174,71 @@ def test_the_dfe_application_and_funding_review_pages_are_in_the_access_log(clie
             application.user_id,
             hub.pk,
         ), name
+
+
+ADMIN_HOSTILE_IDS = ["²", "99999999999999999999", "0", "-1", "%00", "1%00"]
+ADMIN_HOSTILE_QUERIES = [
+    {"q": "\x00"},
+    {"q": "²" * 300},
+    {"status__exact": "\x00"},
+    {"state__exact": "nonsense", "action__exact": "\x00"},
+    {"age": "²"},
+    {"offer": "\x00"},
+    {"at__year": "²", "at__month": "99999999999999999999"},
+    {"p": "99999999999999999999"},
+    {"o": "99.-1"},
+    {"decision__course__cohort__id__exact": "²"},
+]
+NEW_ADMIN_MODELS = [
+    "dfe/dfeapplication",
+    "dfe/dfewrite",
+    "dfe/syncrun",
+    "dfe/leadprovideraccount",
+    "dfe/deliverypartner",
+    "dfe/dfecohort",
+    "dfe/leadproviderstaff",
+    "privacy/subjectaccessexport",
+    "privacy/erasurerecord",
+    "privacy/retentionrule",
+    "privacy/accesslogentry",
+    "funding/fundingreview",
+    "funding/fundingdecision",
+    "funding/eligibilitylistchange",
+    "funding/importrun",
+    "programmes/freedplace",
+    "applications/application",
+]
+NEW_ADMIN_OBJECT_URLS = [
+    "/admin/applications/application/{}/funded-place/",
+    "/admin/dfe/dfeapplication/{}/change-schedule/",
+    "/admin/funding/importrun/{}/confirm/",
+]
+
+
+@pytest.mark.django_db
+def test_new_admin_pages_take_hostile_ids_and_query_strings_without_a_500(client):
+    """Every new admin list with hostile filters and search, every new object page with ids
+    that are not ones (a superscript digit, beyond bigint, a NUL): never a 500."""
+    hub = HubFactory()
+    people = [UserFactory(is_staff=True, is_superuser=True), HubStaffFactory(hub=hub)]
+    client.raise_request_exception = False
+    failed = []
+
+    def check(user, method, url, data=None):
+        response = getattr(client, method)(url, data)
+        if response.status_code >= 500:
+            failed.append((user.is_superuser, method, url, data))
+
+    for user in people:
+        two_factor_client(client, user)
+        for model in NEW_ADMIN_MODELS:
+            for query in ADMIN_HOSTILE_QUERIES:
+                check(user, "get", f"/admin/{model}/", query)
+            for object_id in ADMIN_HOSTILE_IDS:
+                for suffix in ("change/", "history/", "delete/"):
+                    check(user, "get", f"/admin/{model}/{object_id}/{suffix}")
+        for pattern in NEW_ADMIN_OBJECT_URLS:
+            for object_id in ("99999999999999999999", "0"):
+                check(user, "get", pattern.format(object_id))
+                check(user, "post", pattern.format(object_id), {"decision": "\x00"})
+    assert not failed, "\n".join(map(repr, failed))
