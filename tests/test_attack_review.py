@@ -242,3 +242,82 @@ def test_new_admin_pages_take_hostile_ids_and_query_strings_without_a_500(client
                 check(user, "get", pattern.format(object_id))
                 check(user, "post", pattern.format(object_id), {"decision": "\x00"})
     assert not failed, "\n".join(map(repr, failed))
+
+
+@pytest.mark.django_db
+def test_no_one_outside_a_hub_opens_its_new_staff_pages(client, media, django_capture_on_commit_callbacks):
+    """Every new object URL of hub A, tried by an outsider, a participant, a headteacher (an
+    endorser), a facilitator of hub A, an administrator of hub B and a lead provider's staff of
+    another provider: none gets the page (a redirect to sign in, 403 or 404)."""
+    import uuid
+
+    from applications.services import application_submit
+    from dfe.models import DfeApplication, DfeWrite
+    from funding.models import FundingReview
+    from programmes.models import FreedPlace
+    from tests.factories import ApplicationFactory, GroupFactory, northfield_schools
+
+    northfield_schools()
+    application = ApplicationFactory()
+    application_submit(application=application, by=application.user)
+    application.refresh_from_db()
+    hub = application.cohort.hub
+    now = timezone.now()
+    dfe_app = DfeApplication.objects.create(
+        dfe_id=uuid.uuid4(),
+        lead_provider=hub.lead_provider,
+        participant_id=uuid.uuid4(),
+        course_identifier="npq-headship",
+        full_name="Bo Bell",
+        trn="1234567",
+        dfe_updated_at=now,
+        first_seen_at=now,
+        last_seen_at=now,
+        application=application,
+    )
+    write = DfeWrite.objects.create(dfe_application=dfe_app, action="reject", payload={}, created_at=now)
+    review = FundingReview.objects.get_or_create(decision=application.funding_decision)[0]
+    group = GroupFactory(course=application.course)
+    participant = ParticipantFactory(group=group)
+    freed = FreedPlace.objects.create(course=application.course, participant=participant, freed_at=now)
+    with django_capture_on_commit_callbacks(execute=True):
+        export = export_request(person=application.user, requested_by=application.user, hub_id=hub.pk)
+    urls = [
+        reverse("admin:dfe_dfeapplication_change", args=[dfe_app.pk]),
+        reverse("admin:dfe_dfeapplication_schedule", args=[dfe_app.pk]),
+        reverse("admin:dfe_dfewrite_change", args=[write.pk]),
+        reverse("admin:applications_application_funded_place", args=[application.pk]),
+        reverse("admin:applications_application_change", args=[application.pk]),
+        reverse("admin:funding_fundingreview_change", args=[review.pk]),
+        reverse("admin:funding_fundingreview_history", args=[review.pk]),
+        reverse("admin:programmes_freedplace_change", args=[freed.pk]),
+        reverse("admin:privacy_subjectaccessexport_change", args=[export.pk]),
+        reverse("privacy_export_download", args=[export.pk]),
+    ]
+    other_hub = HubFactory()
+    other_provider_staff = UserFactory(is_staff=True)
+    lead_provider_staff_add(lead_provider=other_hub.lead_provider, user=other_provider_staff)
+    facilitator = HubStaffFactory(hub=hub, hub__role=HubMembership.Role.FACILITATOR)
+    group.facilitators.add(facilitator)
+    headteacher = UserFactory(email=application.answers.get("headteacher_email") or "head@school.example")
+    visitors = {
+        "outsider": None,
+        "participant": participant.user,
+        "headteacher": headteacher,
+        "facilitator of the hub": facilitator,
+        "administrator of another hub": HubStaffFactory(hub=other_hub),
+        "another provider's staff": other_provider_staff,
+    }
+    opened = []
+    for who, user in visitors.items():
+        client.logout()
+        if user is not None:
+            two_factor_client(client, user) if user.is_staff else client.force_login(user)
+        for url in urls:
+            response = client.get(url)
+            if response.status_code == 200:
+                opened.append((who, url))
+    assert not opened
+    # The hub's own administrator does open them (the schedule once DfE has accepted).
+    two_factor_client(client, HubStaffFactory(hub=hub))
+    assert [client.get(url).status_code for url in urls if "change-schedule" not in url] == [200] * 9
