@@ -368,13 +368,19 @@ def awaiting_records(
             "activity_id", "group_id"
         )
     )
+    by_id = {g.pk: g for g in groups}
     awaiting = []
     for activity in activities:
+        # A group's activity concerns its group only: no pass over every group for each of them
+        # (a course of a hundred groups has a thousand group activities).
+        if activity.group_id is None:
+            concerned = groups
+        else:
+            concerned = [by_id[activity.group_id]] if activity.group_id in by_id else []
         waiting = [
             g
-            for g in groups
-            if activity.group_id in (None, g.pk)
-            and not is_recorded(activity, mark=None, register_taken=(activity.pk, g.pk) in taken, today=today)
+            for g in concerned
+            if not is_recorded(activity, mark=None, register_taken=(activity.pk, g.pk) in taken, today=today)
         ]
         if waiting:
             awaiting.append((activity, waiting))
