@@ -321,3 +321,17 @@ def test_no_one_outside_a_hub_opens_its_new_staff_pages(client, media, django_ca
     # The hub's own administrator does open them (the schedule once DfE has accepted).
     two_factor_client(client, HubStaffFactory(hub=hub))
     assert [client.get(url).status_code for url in urls if "change-schedule" not in url] == [200] * 9
+
+
+@pytest.mark.django_db
+def test_the_page_benchmarks_url_is_not_served_by_the_portal(client, settings):
+    """bench/urls.py adds a signed-in page for the benchmark's baseline: only bench.settings
+    loads it; the portal's own URLs (and so production) have no such page."""
+    from django.urls import NoReverseMatch
+
+    assert settings.ROOT_URLCONF == "npq_portal.urls"
+    assert not any(app == "bench" or app.startswith("bench.") for app in settings.INSTALLED_APPS)
+    with pytest.raises(NoReverseMatch):
+        reverse("bench_signed_in")
+    client.force_login(UserFactory())
+    assert client.get("/bench/signed-in").status_code == 404
