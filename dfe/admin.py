@@ -348,3 +348,7 @@ class LeadProviderStaffAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for staff in queryset:
             lead_provider_staff_remove(staff=staff)
+
+
+# Declarations to DfE (issue 17): their own module, registered with the admin here.
+from . import declarations_admin  # noqa: E402, F401

@@ -113,7 +113,6 @@ def gather_evidence(participant: Participant, declaration_type: str, *, lead_pro
     checkins = MentorCheckin.objects.filter(participant=participant, confirmed_at__isnull=False)
     content: dict = {
         "participant": participant.pk,
-        "trn": participant.trn,
         "course": participant.course_id,
         "declaration_type": declaration_type,
         "tally": None
@@ -481,3 +480,128 @@ def due_on(schedule: Schedule, declaration_type: str) -> date | None:
         if milestone.declaration_type == declaration_type:
             return milestone.milestone_date
     return None
+
+
+# --- where a cohort's declarations stand (the staff page) ---------------------------------------
+
+TYPE_WORDS = dict(Declaration._meta.get_field("declaration_type").choices)
+AT_RISK_DAYS = 42  # six weeks before a milestone, a participant short of the rule is at risk
+
+
+@dataclass
+class Standing:
+    """One participant and one declaration type: what the portal holds and what to do."""
+
+    participant: Participant
+    dfe_application: DfeApplication
+    declaration_type: str
+    milestone_date: date | None
+    met: bool
+    engagement: Decimal | None
+    declaration: Declaration | None
+
+    @property
+    def type_words(self) -> str:
+        return TYPE_WORDS.get(self.declaration_type, self.declaration_type)
+
+    @property
+    def state(self) -> str:
+        """ready, at_risk, missed, not_yet, declared"""
+        if self.declaration is not None and self.declaration.state not in Declaration.SPENT_STATES:
+            return "declared"
+        if self.met:
+            return "ready"
+        if self.milestone_date is None:
+            return "not_yet"
+        today = timezone.localdate()
+        if self.milestone_date < today:
+            return "missed"
+        if (self.milestone_date - today).days <= AT_RISK_DAYS:
+            return "at_risk"
+        return "not_yet"
+
+    @property
+    def words(self) -> str:
+        if self.state == "declared":
+            return f"Declared: {self.declaration.get_state_display().lower()}"
+        return {
+            "ready": "Ready to declare",
+            "at_risk": "At risk before the milestone",
+            "missed": "Milestone passed without the evidence",
+            "not_yet": "Not earned yet",
+        }[self.state]
+
+
+def cohort_standing(*, course_ids: list[int], lead_provider_id: int) -> list[Standing]:
+    """Every accepted participant of these courses, per declaration type their schedule allows:
+    the evidence met or not, the milestone, the declaration made. A fixed number of queries."""
+    from assessment.models import Outcome
+
+    dfe_apps = {
+        a.application.participant_id: a
+        for a in DfeApplication.objects.filter(
+            application__participant__course_id__in=course_ids, status=DfeApplication.Status.ACCEPTED
+        ).select_related("application")
+        if a.application.participant_id
+    }
+    participants = list(
+        Participant.objects.filter(pk__in=dfe_apps)
+        .select_related("user", "course", "tally")
+        .order_by("user__email")
+    )
+    schedules = {
+        (s.dfe_cohort, s.identifier): s
+        for s in Schedule.objects.filter(
+            dfe_cohort__in={a.cohort for a in dfe_apps.values()},
+            identifier__in={a.schedule_identifier for a in dfe_apps.values()},
+        ).prefetch_related("milestones")
+    }
+    # started: the first required activity of each course (the course's, or the participant's group's)
+    activities = list(
+        Activity.objects.filter(course_id__in=course_ids, required=True).order_by("starts_at", "due_on", "pk")
+    )
+    done_marks = set(
+        Attendance.objects.filter(
+            participant__in=participants, activity__in=activities, status__in=DONE
+        ).values_list("participant_id", "activity_id")
+    )
+    released = set(
+        Outcome.objects.filter(
+            entry__participant__in=participants, entry__window__results_released_at__isnull=False
+        ).values_list("entry__participant_id", flat=True)
+    )
+    declarations: dict[tuple[int, str], Declaration] = {}
+    for d in Declaration.objects.filter(dfe_application__in=dfe_apps.values()).order_by("created_at", "pk"):
+        declarations[(d.dfe_application_id, d.declaration_type)] = d  # the latest of each type
+    limits = thresholds(lead_provider_id)
+    rows: list[Standing] = []
+    for p in participants:
+        dfe_app = dfe_apps[p.pk]
+        schedule = schedules.get((dfe_app.cohort, dfe_app.schedule_identifier))
+        if schedule is None:
+            continue
+        tally = getattr(p, "tally", None)
+        percent = tally.percent if tally is not None else None
+        first = next(
+            (a for a in activities if a.course_id == p.course_id and a.group_id in (None, p.group_id)), None
+        )
+        for milestone in schedule.milestones.all():
+            kind = milestone.declaration_type
+            if kind == "started":
+                met = first is not None and (p.pk, first.pk) in done_marks
+            elif kind == "completed":
+                met = p.pk in released
+            else:
+                met = percent is not None and percent >= limits[kind]
+            rows.append(
+                Standing(
+                    participant=p,
+                    dfe_application=dfe_app,
+                    declaration_type=kind,
+                    milestone_date=milestone.milestone_date,
+                    met=met,
+                    engagement=percent,
+                    declaration=declarations.get((dfe_app.pk, kind)),
+                )
+            )
+    return rows

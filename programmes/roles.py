@@ -30,12 +30,17 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "assessment.entry": ("view", "change"),
         "dfe.dfeapplication": ("view",),
         "dfe.dfewrite": ("view",),
+        "dfe.declaration": ("view",),
+        "dfe.evidence": ("view",),
     },
     LEAD_PROVIDER_GROUP: {
         "dfe.leadprovideraccount": ("view", "change"),
         "dfe.deliverypartner": ("view", "add", "change", "delete"),
         "dfe.dfecohort": ("view", "add", "change"),
         "dfe.syncrun": ("view",),
+        "dfe.schedule": ("view",),
+        "dfe.milestone": ("view",),
+        "dfe.earningrule": ("view", "add", "change", "delete"),
     },
     FACILITATOR_GROUP: {
         "programmes.hub": ("view",),

@@ -369,3 +369,93 @@ def test_released_results_send_completed_with_has_passed(
     # Voiding completed clears the outcome at DfE.
     void(declaration, reason="Outcome entered for the wrong participant.", by=None)
     assert fake_dfe.fake.declarations[0]["attributes"]["has_passed"] is None
+
+
+# --- the staff pages --------------------------------------------------------------------------
+
+
+def test_cohort_page_declares_the_ready_in_bulk_and_other_hubs_see_nothing(
+    client, fake_dfe, accepted, course, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    from django.urls import reverse
+
+    from tests.factories import HubStaffFactory
+
+    remote, participant, dfe_app = accepted
+    first_activity_attended(participant)
+    url = reverse("admin:dfe_declaration_cohort", args=[course.cohort.pk])
+    client.force_login(HubStaffFactory(hub=course.cohort.hub))
+    with django_assert_max_num_queries(30):
+        page = client.get(url)
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Ready to declare" in text and "Not earned yet" in text
+    assert f'value="{participant.pk}:started"' in text
+    assert f'value="{participant.pk}:retained-1"' not in text  # not earned: nothing to tick
+
+    # A row not ready (retained-1) is ignored even when posted by hand; the ready one is sent.
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(
+            url,
+            {"declare": [f"{participant.pk}:started", f"{participant.pk}:retained-1", "x:y"]},
+            follow=True,
+        )
+    assert "1 declaration(s) recorded" in page.content.decode()
+    declaration = Declaration.objects.get()
+    assert declaration.declaration_type == "started" and declaration.state == D.ELIGIBLE
+    assert "Declared: eligible for payment" in client.get(url).content.decode()
+
+    evidence_page = client.get(reverse("admin:dfe_declaration_participant", args=[participant.pk]))
+    assert "unchanged since it was recorded" in evidence_page.content.decode()
+    assert declaration.evidence.content_hash in evidence_page.content.decode()
+    assert client.get(reverse("admin:dfe_evidence_change", args=[declaration.evidence_id])).status_code == 200
+
+    csv = client.get(reverse("admin:dfe_declaration_assurance", args=[course.cohort.pk])).content.decode()
+    header, row = csv.splitlines()[:2]
+    assert header.startswith("Participant ID,Participant Name,TRN,Course Identifier,Schedule")
+    assert str(declaration.dfe_id) in row and declaration.evidence.content_hash in row
+
+    client.force_login(HubStaffFactory(hub=CourseFactory().cohort.hub))  # another hub's staff
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("admin:dfe_declaration_participant", args=[participant.pk])).status_code == 404
+    assert client.get(reverse("admin:dfe_declaration_assurance", args=[course.cohort.pk])).status_code == 404
+    assert client.post(
+        reverse("admin:dfe_declaration_void", args=[declaration.pk]), {"reason": "x"}
+    ).status_code in (
+        403,
+        404,
+    )
+    declaration.refresh_from_db()
+    assert declaration.state == D.ELIGIBLE
+
+
+def test_declaring_without_evidence_on_the_page_needs_a_reason_and_voiding_needs_one(
+    client, fake_dfe, accepted, course, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from tests.factories import HubStaffFactory
+
+    remote, participant, dfe_app = accepted
+    staff = HubStaffFactory(hub=course.cohort.hub)
+    client.force_login(staff)
+    url = reverse("admin:dfe_declaration_participant", args=[participant.pk])
+    page = client.post(url, {"declaration_type": "started", "override_reason": ""})
+    assert "does not meet the rule" in page.content.decode()
+    assert not Declaration.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            url, {"declaration_type": "started", "override_reason": "Register lost; confirmed by email."}
+        )
+    declaration = Declaration.objects.get()
+    assert (
+        declaration.created_by == staff
+        and declaration.override_reason == "Register lost; confirmed by email."
+    )
+
+    void_url = reverse("admin:dfe_declaration_void", args=[declaration.pk])
+    page = client.post(void_url, {"reason": ""})
+    assert page.status_code == 200 and "This field is required" in page.content.decode()
+    client.post(void_url, {"reason": "Declared in error."})
+    declaration.refresh_from_db()
+    assert declaration.state == D.VOIDED and declaration.void_reason == "Declared in error."

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from applications.models import Application, Employment, Endorsement, FundedPlaceChange, Transition
 from assessment.models import AssessmentWindow, Entry, MarkingAssignment, Outcome, Submission
-from dfe.models import DfeApplication, DfeWrite, LeadProviderStaff
+from dfe.models import Declaration, DfeApplication, DfeWrite, Evidence, LeadProviderStaff
 from funding.models import FundingDecision, FundingReview, FundingReviewUpdate
 from notifications.models import JobRun, Notification
 from privacy.models import AccessLogEntry, ErasureRecord, RetentionRule, RetentionRun, SubjectAccessExport
@@ -237,6 +237,24 @@ def a_person_with_every_kind_of_record(media: Path) -> dict:
         dfe_application=dfe_application,
         action="accept",
         payload={"funded_place": True},
+        created_at=timezone.now(),
+        created_by=staff,
+    )
+    evidence = Evidence.objects.create(
+        participant=participant,
+        declaration_type="started",
+        content={"participant": participant.pk, "met": True},
+        content_hash="0" * 64,
+        met=True,
+        made_at=timezone.now(),
+        made_by=staff,
+    )
+    Declaration.objects.create(
+        dfe_application=dfe_application,
+        declaration_type="started",
+        declaration_date=timezone.now(),
+        delivery_partner_id=uuid.uuid4(),
+        evidence=evidence,
         created_at=timezone.now(),
         created_by=staff,
     )

@@ -1,0 +1,429 @@
+"""Staff pages for declarations (decisions.md, 39): a cohort's declarations (due, ready, at risk,
+declared with DfE's state), a participant's evidence (printable), declaring one or in bulk,
+voiding with a reason, and the assurance pack (CSV in DfE's assurance-report columns). Every
+page checks the hub: staff see their hubs' cohorts and change only the hubs they administer."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from npq_portal.csv_export import csv_response
+from programmes.admin import HubScopedAdmin
+from programmes.models import Cohort, Participant
+from programmes.selectors import administered, register_scope, visible_to
+
+from .declarations import (
+    TYPE_WORDS,
+    DeclarationError,
+    cohort_standing,
+    declare,
+    evidence_intact,
+    gather_evidence,
+    void,
+)
+from .models import Declaration, EarningRule, Evidence, Milestone, Schedule
+
+register_scope(Declaration, hub_path="dfe_application__application__cohort__hub")
+register_scope(Evidence, hub_path="participant__course__cohort__hub")
+
+ASSURANCE_COLUMNS = (
+    "Participant ID",
+    "Participant Name",
+    "TRN",
+    "Course Identifier",
+    "Schedule",
+    "Eligible For Funding",
+    "Funded place",
+    "Lead Provider Name",
+    "School Urn",
+    "School Name",
+    "Training Status",
+    "Training Status Reason",
+    "Declaration ID",
+    "Declaration Status",
+    "Declaration Type",
+    "Declaration Date",
+    "Declaration Created At",
+    "Statement Name",
+    "Statement ID",
+    "Evidence Hash",
+    "Evidence Met The Rule",
+    "Declared Without Evidence Because",
+)
+
+
+def yes_no(value: bool | None) -> str:
+    return "" if value is None else ("Yes" if value else "No")
+
+
+class DeclareForm(forms.Form):
+    declaration_type = forms.ChoiceField(label="Declaration", choices=list(TYPE_WORDS.items()))
+    override_reason = forms.CharField(
+        label="Reason to declare without evidence that meets the rule (only if it does not)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label="Why void this declaration", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+def _visible_cohort(request: HttpRequest, cohort_id: int) -> Cohort:
+    return get_object_or_404(
+        visible_to(Cohort.objects.select_related("hub__lead_provider"), request.user), pk=cohort_id
+    )
+
+
+def _visible_participant(request: HttpRequest, participant_id: int) -> Participant:
+    return get_object_or_404(
+        visible_to(Participant.objects.select_related("user", "course__cohort__hub"), request.user),
+        pk=participant_id,
+    )
+
+
+def _may_declare(request: HttpRequest, cohort: Cohort) -> bool:
+    return administered(Cohort.objects.filter(pk=cohort.pk), request.user).exists()
+
+
+@admin.register(Declaration)
+class DeclarationAdmin(HubScopedAdmin):
+    list_display = ("participant_name", "declaration_type", "declaration_date", "state", "evidence_link")
+    list_filter = ("state", "declaration_type")
+    list_select_related = ("dfe_application", "evidence")
+    search_fields = ("dfe_application__full_name", "dfe_application__trn")
+    fields = (
+        "dfe_application",
+        "declaration_type",
+        "declaration_date",
+        "has_passed",
+        "state",
+        "ineligible_reason",
+        "error",
+        "evidence_link",
+        "override_reason",
+        "void_reason",
+        "created_at",
+        "created_by",
+        "sent_at",
+        "dfe_id",
+        "delivery_partner_id",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Participant")
+    def participant_name(self, obj: Declaration) -> str:
+        return obj.dfe_application.full_name
+
+    @admin.display(description="Evidence")
+    def evidence_link(self, obj: Declaration) -> str:
+        if obj.evidence_id is None:
+            return "None (declared with a reason)"
+        url = reverse("admin:dfe_evidence_change", args=[obj.evidence_id])
+        return format_html(
+            '<a href="{}">Evidence recorded {}</a>',
+            url,
+            timezone.localtime(obj.evidence.made_at).strftime("%-d %B %Y"),
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("cohorts/", view(self.cohorts_view), name="dfe_declaration_cohorts"),
+            path("cohorts/<int:cohort_id>/", view(self.cohort_view), name="dfe_declaration_cohort"),
+            path(
+                "cohorts/<int:cohort_id>/assurance.csv",
+                view(self.assurance_view),
+                name="dfe_declaration_assurance",
+            ),
+            path(
+                "participants/<int:participant_id>/",
+                view(self.participant_view),
+                name="dfe_declaration_participant",
+            ),
+            path("<int:pk>/void/", view(self.void_view), name="dfe_declaration_void"),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
+
+    def cohorts_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        cohorts = visible_to(Cohort.objects.select_related("hub"), request.user).order_by(
+            "-start_date", "hub__name"
+        )
+        return TemplateResponse(
+            request,
+            "admin/dfe/declaration/cohorts.html",
+            self._context(request, title="Declarations to DfE by cohort", cohorts=cohorts),
+        )
+
+    def cohort_view(self, request: HttpRequest, cohort_id: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        cohort = _visible_cohort(request, cohort_id)
+        course_ids = list(cohort.courses.values_list("pk", flat=True))
+        may_declare = _may_declare(request, cohort)
+        if request.method == "POST":
+            if not may_declare:
+                raise PermissionDenied
+            return self._declare_ready(request, cohort, course_ids)
+        rows = cohort_standing(course_ids=course_ids, lead_provider_id=cohort.hub.lead_provider_id)
+        counts: dict[str, dict[str, int]] = {}
+        for row in rows:
+            counts.setdefault(
+                row.type_words, {"due": 0, "ready": 0, "at_risk": 0, "declared": 0, "missed": 0, "not_yet": 0}
+            )
+            counts[row.type_words]["due"] += 1
+            counts[row.type_words][row.state] += 1
+        return TemplateResponse(
+            request,
+            "admin/dfe/declaration/cohort.html",
+            self._context(
+                request,
+                title=f"Declarations to DfE: {cohort}",
+                cohort=cohort,
+                rows=rows,
+                counts=counts,
+                may_declare=may_declare,
+            ),
+        )
+
+    def _declare_ready(self, request: HttpRequest, cohort: Cohort, course_ids: list[int]) -> HttpResponse:
+        """Declare the chosen rows that are ready (evidence met); the others are left, in words."""
+        chosen = request.POST.getlist("declare")
+        rows = {
+            f"{r.participant.pk}:{r.declaration_type}": r
+            for r in cohort_standing(course_ids=course_ids, lead_provider_id=cohort.hub.lead_provider_id)
+        }
+        made, refused = 0, []
+        for key in chosen[:1000]:
+            row = rows.get(str(key))
+            if row is None or row.state != "ready":
+                continue  # not one of this cohort's, or no longer ready: nothing sent
+            try:
+                declare(row.participant, row.declaration_type, by=request.user)
+            except DeclarationError as exc:
+                refused.append(f"{row.participant.user}: {exc}")
+            else:
+                made += 1
+        if made:
+            self.message_user(
+                request, f"{made} declaration(s) recorded and being sent to DfE.", messages.SUCCESS
+            )
+        for text in refused[:20]:
+            self.message_user(request, text, messages.WARNING)
+        if not made and not refused:
+            self.message_user(request, "Choose participants ready to declare.", messages.WARNING)
+        return redirect(reverse("admin:dfe_declaration_cohort", args=[cohort.pk]))
+
+    def assurance_view(self, request: HttpRequest, cohort_id: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        cohort = _visible_cohort(request, cohort_id)
+        declarations = (
+            Declaration.objects.filter(dfe_application__application__course__cohort=cohort)
+            .select_related("dfe_application__lead_provider", "dfe_application__application", "evidence")
+            .order_by("dfe_application__full_name", "declaration_type", "created_at")
+        )
+        rows = []
+        for d in declarations:
+            a = d.dfe_application
+            rows.append(
+                (
+                    str(a.participant_id),
+                    a.full_name,
+                    a.trn,
+                    a.course_identifier,
+                    a.schedule_identifier,
+                    yes_no(a.eligible_for_funding),
+                    yes_no(a.funded_place),
+                    a.lead_provider.name,
+                    a.attributes.get("school_urn") or "",
+                    a.attributes.get("employer_name") or "",
+                    a.training_status,
+                    "",
+                    str(d.dfe_id or ""),
+                    d.state,
+                    d.declaration_type,
+                    d.declaration_date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    d.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "",
+                    "",
+                    d.evidence.content_hash if d.evidence_id else "",
+                    yes_no(d.evidence.met) if d.evidence_id else "",
+                    d.override_reason,
+                )
+            )
+        return csv_response(f"assurance-{cohort.identifier}.csv", ASSURANCE_COLUMNS, rows)
+
+    def participant_view(self, request: HttpRequest, participant_id: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        participant = _visible_participant(request, participant_id)
+        cohort = participant.course.cohort
+        may_declare = _may_declare(request, cohort)
+        form = DeclareForm(request.POST or None)
+        if request.method == "POST":
+            if not may_declare:
+                raise PermissionDenied
+            if form.is_valid():
+                try:
+                    declare(
+                        participant,
+                        form.cleaned_data["declaration_type"],
+                        by=request.user,
+                        override_reason=form.cleaned_data["override_reason"],
+                    )
+                except DeclarationError as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    self.message_user(
+                        request, "The declaration is recorded and being sent to DfE.", messages.SUCCESS
+                    )
+                    return redirect(reverse("admin:dfe_declaration_participant", args=[participant.pk]))
+        declarations = list(
+            Declaration.objects.filter(dfe_application__application__participant=participant)
+            .select_related("evidence", "created_by")
+            .order_by("created_at", "pk")
+        )
+        lead_provider_id = cohort.hub.lead_provider_id
+        now = [
+            (TYPE_WORDS[t], gather_evidence(participant, t, lead_provider_id=lead_provider_id))
+            for t in TYPE_WORDS
+        ]
+        return TemplateResponse(
+            request,
+            "admin/dfe/declaration/participant.html",
+            self._context(
+                request,
+                title=f"Declarations and evidence: {participant.user}",
+                participant=participant,
+                cohort=cohort,
+                declarations=[(d, d.evidence and evidence_intact(d.evidence)) for d in declarations],
+                now=now,
+                form=form,
+                may_declare=may_declare,
+            ),
+        )
+
+    def void_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        declaration = get_object_or_404(
+            self.get_queryset(request).select_related("dfe_application__application__participant"), pk=pk
+        )
+        if not administered(Declaration.objects.filter(pk=pk), request.user).exists():
+            raise PermissionDenied
+        form = VoidForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    void(declaration, reason=form.cleaned_data["reason"], by=request.user)
+            except DeclarationError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, "The declaration is voided.", messages.SUCCESS)
+                participant_id = declaration.dfe_application.application.participant_id
+                return redirect(reverse("admin:dfe_declaration_participant", args=[participant_id]))
+        return TemplateResponse(
+            request,
+            "admin/dfe/declaration/void.html",
+            self._context(
+                request, title=f"Void the declaration: {declaration}", declaration=declaration, form=form
+            ),
+        )
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(HubScopedAdmin):
+    """Evidence is read, never changed (a correction is a new record)."""
+
+    list_display = ("participant", "declaration_type", "met", "made_at", "made_by")
+    list_select_related = ("participant__user", "participant__course", "made_by")
+    fields = (
+        "participant",
+        "declaration_type",
+        "met",
+        "in_words",
+        "content_hash",
+        "intact",
+        "made_at",
+        "made_by",
+        "replaces",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Unchanged since it was recorded", boolean=True)
+    def intact(self, obj: Evidence) -> bool:
+        return evidence_intact(obj)
+
+    @admin.display(description="What it holds")
+    def in_words(self, obj: Evidence):
+        from django.template.loader import render_to_string
+
+        return render_to_string("admin/dfe/declaration/evidence_content.html", {"content": obj.content})
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(admin.ModelAdmin):
+    """DfE's schedules and milestones: DfE's data, the same for every lead provider."""
+
+    list_display = ("identifier", "dfe_cohort", "starts_on")
+    list_filter = ("dfe_cohort",)
+    inlines = (MilestoneInline,)
+
+
+@admin.register(EarningRule)
+class EarningRuleAdmin(admin.ModelAdmin):
+    """A lead provider's own thresholds for retained declarations (the default is 90%)."""
+
+    list_display = ("lead_provider", "declaration_type", "engagement_threshold")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("lead_provider")
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(lead_provider__staff__user=request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "lead_provider" and not request.user.is_superuser:
+            from programmes.models import LeadProvider
+
+            kwargs["queryset"] = LeadProvider.objects.filter(staff__user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
