@@ -18,8 +18,14 @@ from django.http import HttpRequest
 
 from accounts.models import User
 
-from .models import Group, HubMembership
-from .selectors import FACILITATOR_SCOPES, HUB_PATHS, visible_to
+from .models import Group
+from .selectors import (
+    FACILITATOR_SCOPES,
+    HUB_PATHS,
+    administered_hub_ids,
+    facilitated_group_ids,
+    visible_to,
+)
 
 
 @dataclass(frozen=True)
@@ -33,13 +39,12 @@ class StaffScope:
 
 def staff_scope(user: User) -> StaffScope:
     """One small indexed query: the administered hubs and the hubs of the facilitated groups."""
-    administers = (
-        HubMembership.objects.filter(user=user, role=HubMembership.Role.HUB_ADMIN)
-        .values_list("hub_id", Value(True))
-        .order_by()
-    )
+    # The same definitions as visible_to's (selectors), so that the two cannot drift apart.
+    administers = administered_hub_ids(user).values_list("hub_id", Value(True)).order_by()
     facilitates = (
-        Group.objects.filter(facilitators=user).values_list("course__cohort__hub_id", Value(False)).order_by()
+        Group.objects.filter(pk__in=facilitated_group_ids(user))
+        .values_list("course__cohort__hub_id", Value(False))
+        .order_by()
     )
     rows = list(administers.union(facilitates))
     hub_ids = tuple(sorted({hub for hub, admin in rows if admin}))
