@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import email
 import os
+import select
 import shutil
 import signal
 import socket
@@ -111,15 +112,15 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
         hold = sink._take_hold()
         if hold and hold.where == "before_accept":
             hold.wait()  # the message is not accepted until released (or the client dies)
-            # A killed client is noticed only when we answer: accept nothing for a dead one.
-            self.connection.settimeout(0.0)
-            try:
-                if self.connection.recv(1, socket.MSG_PEEK) == b"":
+            # A killed client is noticed only when we answer: accept nothing for a dead one. A live
+            # one sends nothing while it waits for our answer, so anything readable is its end.
+            readable, _, _ = select.select([self.connection], [], [], 1.0)
+            if readable:
+                try:
+                    if self.connection.recv(1, socket.MSG_PEEK) == b"":
+                        return
+                except OSError:
                     return
-            except BlockingIOError:
-                pass
-            finally:
-                self.connection.settimeout(self.timeout)
         if sink.latency:
             time.sleep(sink.latency)  # a mail server that takes its time: a wider window to die in
         message = email.message_from_bytes(b"".join(lines))
