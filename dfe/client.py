@@ -233,6 +233,18 @@ class DfeClient:
         body = {"data": {"type": "participant-declaration", "attributes": attributes}}
         return self._request("POST", "/participant-declarations", json=body)["data"]
 
+    def outcome(
+        self, participant_id: str, *, course_identifier: str, passed: bool, completion_date: str
+    ) -> dict:
+        """An assessment outcome on its own (the completed declaration was sent before it)."""
+        attributes = {
+            "course_identifier": course_identifier,
+            "state": "passed" if passed else "failed",
+            "completion_date": completion_date,
+        }
+        body = {"data": {"type": "npq-outcome-confirmation", "attributes": attributes}}
+        return self._request("POST", f"/participants/npq/{participant_id}/outcomes", json=body)["data"]
+
     def void(self, declaration_id: str) -> dict:
         return self._request("PUT", f"/participant-declarations/{declaration_id}/void")["data"]
 

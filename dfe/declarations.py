@@ -417,6 +417,10 @@ def send_open_declarations(today: date | None = None) -> int:
             continue
         if declaration is not None and declaration.state not in Declaration.OPEN_STATES:
             settled += 1
+    for pk in Declaration.objects.filter(outcome_pending=True).order_by("pk").values_list("pk", flat=True):
+        declaration = send_outcome(pk)
+        if declaration is not None and not declaration.outcome_pending:
+            settled += 1
     return settled
 
 
@@ -458,7 +462,8 @@ def void(
 
 def declare_outcomes(*, window, by: User | None) -> int:
     """After a window's results are released: a completed declaration (with has_passed) for each
-    participant whose schedule allows it and who has none yet. How many were made."""
+    participant whose schedule allows it and who has none yet, or the outcome on its own when
+    completed was declared already. How many were made or queued."""
     from assessment.models import Outcome
 
     made = 0
@@ -466,13 +471,81 @@ def declare_outcomes(*, window, by: User | None) -> int:
         "entry__participant__course__cohort"
     ):
         participant = outcome.entry.participant
+        passed = outcome.result == "passed"
+        with transaction.atomic():
+            completed = (
+                Declaration.objects.select_for_update()
+                .filter(dfe_application__application__participant=participant, declaration_type="completed")
+                .exclude(state__in=Declaration.SPENT_STATES)
+                .first()
+            )
+            if completed is not None:
+                if completed.has_passed != passed:
+                    completed.has_passed = passed
+                    # Not sent yet: it goes with the declaration; sent: the outcome goes on its own.
+                    completed.outcome_pending = completed.state not in Declaration.OPEN_STATES
+                    completed.save(update_fields=["has_passed", "outcome_pending"])
+                    if completed.outcome_pending and link_on():
+                        transaction.on_commit(partial(_queue_outcome, completed.pk))
+                    made += 1
+                continue
         try:
-            declare(participant, "completed", by=by, has_passed=outcome.result == "passed")
+            declare(participant, "completed", by=by, has_passed=passed)
         except DeclarationError as exc:
             logger.info("No completed declaration for participant %s: %s", participant.pk, exc)
             continue
         made += 1
     return made
+
+
+def _queue_outcome(declaration_id: int) -> None:
+    try:
+        send_outcome(declaration_id)
+    except Exception as exc:  # after commit: the sweep sends it
+        logger.warning(
+            "Outcome of declaration %s not sent now (%s); the sweep will send it", declaration_id, exc
+        )
+
+
+def send_outcome(declaration_id: int, *, client: DfeClient | None = None) -> Declaration | None:
+    """Send a completed declaration's outcome on its own (the row locked; an outcome sent twice
+    is harmless at DfE: the latest stands)."""
+    with transaction.atomic():
+        declaration = (
+            Declaration.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("dfe_application__lead_provider")
+            .filter(pk=declaration_id, outcome_pending=True)
+            .first()
+        )
+        if declaration is None:
+            return None
+        dfe_app = declaration.dfe_application
+        try:
+            client = client or client_for(
+                LeadProviderAccount.objects.get(lead_provider=dfe_app.lead_provider)
+            )
+            client.outcome(
+                str(dfe_app.participant_id),
+                course_identifier=dfe_app.course_identifier,
+                passed=bool(declaration.has_passed),
+                completion_date=timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+        except DfeRefused as exc:
+            declaration.error = f"DfE refused the outcome: {exc}"
+            declaration.outcome_pending = False
+        except (
+            DfeUnavailable,
+            DfeUncertain,
+            LinkOff,
+            TokenKeyMissing,
+            LeadProviderAccount.DoesNotExist,
+        ) as exc:
+            declaration.error = f"The outcome is not sent yet: {exc}"
+        else:
+            declaration.error = ""
+            declaration.outcome_pending = False
+        declaration.save(update_fields=["error", "outcome_pending"])
+    return declaration
 
 
 def due_on(schedule: Schedule, declaration_type: str) -> date | None:

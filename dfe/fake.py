@@ -74,6 +74,7 @@ class FakeDfe:
         self.tokens: dict[str, str] = {}  # token -> lead provider name
         self.applications: dict[str, dict] = {}  # id -> {"provider", "attributes"}
         self.declarations: list[dict] = []
+        self.outcomes: list[dict] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of each request, for tests
         self._fail: list[int] = []
         self._act_then_fail = 0
@@ -335,6 +336,8 @@ class FakeDfe:
             enrolments = self._enrolments(parts[2], provider)
             if method == "GET" and len(parts) == 3:
                 return 200, {"data": self._participant_json(parts[2], enrolments)}
+            if method == "POST" and parts[3:] == ["outcomes"]:
+                return 200, {"data": self._outcome(parts[2], provider, body)}
             if method == "PUT" and len(parts) == 4:
                 self._participant_change(parts[3], enrolments, body)
                 return 200, {"data": self._participant_json(parts[2], self._enrolments(parts[2], provider))}
@@ -474,6 +477,49 @@ class FakeDfe:
         }
         self.declarations.append(declaration)
         return declaration
+
+    def _outcome(self, participant_id: str, provider: str, body: Any) -> dict:
+        """An outcome on its own: needs the provider's billable completed declaration."""
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+            raise Refusal(
+                400, [("Bad request", "correct json data structure required. See API docs for reference")]
+            )
+        attributes = body["data"].get("attributes") or {}
+        course = attributes.get("course_identifier")
+        state = attributes.get("state")
+        if state not in ("passed", "failed"):
+            raise Refusal(422, [("state", "The property '#/state' must be passed or failed")])
+        completed = [
+            d
+            for d in self.declarations
+            if d["provider"] == provider
+            and d["attributes"]["participant_id"] == participant_id
+            and d["attributes"]["course_identifier"] == course
+            and d["attributes"]["declaration_type"] == "completed"
+            and d["attributes"]["state"] not in ("voided", "ineligible", "awaiting_clawback", "clawed_back")
+        ]
+        if not completed:
+            raise Refusal(
+                422, [("participant_id", "The participant has no completed declaration for this course")]
+            )
+        for d in completed:
+            d["attributes"]["has_passed"] = state == "passed"
+            d["attributes"]["updated_at"] = _now()
+        now = _now()
+        outcome = {
+            "id": str(uuid.uuid4()),
+            "type": "participant-outcome",
+            "attributes": {
+                "state": state,
+                "completion_date": attributes.get("completion_date"),
+                "course_identifier": course,
+                "participant_id": participant_id,
+                "created_at": now,
+                "updated_at": now,
+            },
+        }
+        self.outcomes.append(outcome)
+        return outcome
 
     def _void(self, declaration: dict) -> None:
         a = declaration["attributes"]

@@ -351,6 +351,10 @@ class Declaration(models.Model):
     ineligible_reason = models.CharField(max_length=60, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True, help_text="DfE's refusal or the last failure, in words.")
+    outcome_pending = models.BooleanField(
+        default=False,
+        help_text="An outcome (has_passed) to send on its own: completed was declared before it.",
+    )
     void_reason = models.TextField(blank=True)
     void_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()

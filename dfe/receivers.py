@@ -20,6 +20,23 @@ def connect() -> None:
     pre_save.connect(on_hub_saving, sender=Hub, dispatch_uid="dfe_on_hub_saving")
     post_save.connect(on_hub_saved, sender=Hub, dispatch_uid="dfe_on_hub_saved")
     participant_status_changed.connect(on_participant_status, dispatch_uid="dfe_on_participant_status")
+    from assessment.models import AssessmentWindow
+
+    post_save.connect(on_window_saved, sender=AssessmentWindow, dispatch_uid="dfe_on_results_released")
+
+
+def on_window_saved(sender, instance, created: bool, update_fields=None, **kwargs) -> None:
+    """Results released: completed declarations with has_passed (or the outcome on its own) once
+    the release is committed (decisions.md, 39)."""
+    if created or not instance.results_released_at or "results_released_at" not in (update_fields or ()):
+        return
+    from functools import partial
+
+    from django.db import transaction
+
+    from .declarations import declare_outcomes
+
+    transaction.on_commit(partial(declare_outcomes, window=instance, by=None))
 
 
 def on_transition(sender, instance: Transition, created: bool, **kwargs) -> None:

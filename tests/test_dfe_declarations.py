@@ -459,3 +459,47 @@ def test_declaring_without_evidence_on_the_page_needs_a_reason_and_voiding_needs
     client.post(void_url, {"reason": "Declared in error."})
     declaration.refresh_from_db()
     assert declaration.state == D.VOIDED and declaration.void_reason == "Declared in error."
+
+
+def test_releasing_results_declares_completed_or_sends_the_outcome_on_its_own(
+    fake_dfe, accepted, django_capture_on_commit_callbacks
+):
+    """A participant whose completed was declared before the results gets the outcome on its own."""
+    from assessment.models import AssessmentWindow, Entry, Outcome
+    from dfe.declarations import declare_outcomes
+
+    remote, participant, dfe_app = accepted
+    window = AssessmentWindow.objects.create(course=participant.course, opens_on=date(2026, 6, 1))
+    entry = Entry.objects.create(window=window, participant=participant, access=Entry.Access.ENGAGEMENT)
+    # Completed declared earlier (an outcome given by hand), then the results say failed.
+    with django_capture_on_commit_callbacks(execute=True):
+        declare(
+            participant,
+            "completed",
+            by=None,
+            has_passed=True,
+            override_reason="Outcome from the paper register.",
+        )
+    Outcome.objects.create(entry=entry, result=Outcome.Result.FAILED, decided_at=timezone.now())
+    AssessmentWindow.objects.filter(pk=window.pk).update(results_released_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert declare_outcomes(window=window, by=None) == 1
+    declaration = Declaration.objects.get(declaration_type="completed")
+    assert declaration.has_passed is False and not declaration.outcome_pending
+    assert [o["attributes"]["state"] for o in fake_dfe.fake.outcomes] == ["failed"]
+    assert fake_dfe.fake.declarations[0]["attributes"]["has_passed"] is False
+    assert len(fake_dfe.fake.declarations) == 1  # no second completed declaration
+
+
+def test_the_release_service_sends_completed(fake_dfe, accepted, django_capture_on_commit_callbacks):
+    from assessment.models import AssessmentWindow, Entry, Outcome
+
+    remote, participant, dfe_app = accepted
+    window = AssessmentWindow.objects.create(course=participant.course, opens_on=date(2026, 6, 1))
+    entry = Entry.objects.create(window=window, participant=participant, access=Entry.Access.ENGAGEMENT)
+    Outcome.objects.create(entry=entry, result=Outcome.Result.PASSED, decided_at=timezone.now())
+    window.results_released_at = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        window.save(update_fields=["results_released_at"])  # as assessment.services.results_release saves it
+    sent = fake_dfe.fake.declarations[0]["attributes"]
+    assert (sent["declaration_type"], sent["has_passed"]) == ("completed", True)
