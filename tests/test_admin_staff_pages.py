@@ -267,7 +267,7 @@ def test_deciding_by_policy_without_a_reason_says_so_next_to_the_reason(client, 
 # --- Queries do not grow with rows ------------------------------------------------------------------
 
 QUERY_BUDGET = 12  # session, user, two-factor, permissions, filters' choices, counts, the rows
-PAGE_QUERY_BUDGET = 25  # the application's page: sections, decision, endorsements, history, scope
+PAGE_QUERY_BUDGET = 28  # the page: sections, decision, endorsements, history, scope, funded place, access log
 
 
 def grow(course, start: int, stop: int) -> None:
