@@ -241,9 +241,14 @@ class ErasureRecordAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/privacy/form.html", context)
 
 
-# The access log records what hub staff viewed and exported: the audited do not set how long it
-# is kept (a hub rule of 0 days would have the nightly job delete their hub's entries).
-SUPERUSER_ONLY_KINDS = frozenset({"access_log"})
+# Kinds whose rules only superusers set, even for one hub: the access log records what hub staff
+# viewed and exported (the audited do not set how long it is kept), and a participant's time
+# being up erases the whole account, at every hub (erasure is for superusers).
+SUPERUSER_ONLY_KINDS = {
+    "access_log": "Only the portal's administrators set how long the access log is kept.",
+    "participants": "Only the portal's administrators set when people are erased: it erases the "
+    "whole account, with its records at every hub.",
+}
 
 
 class RetentionRuleForm(forms.ModelForm):
@@ -259,7 +264,7 @@ class RetentionRuleForm(forms.ModelForm):
         if hub is not None and kind and (kind not in SCHEDULES or SCHEDULES[kind].hub_path is None):
             self.add_error("hub", "This kind of record is not a hub's: only the portal's rule applies.")
         elif kind in SUPERUSER_ONLY_KINDS and not self.superuser:
-            self.add_error("kind", "Only the portal's administrators set how long the access log is kept.")
+            self.add_error("kind", SUPERUSER_ONLY_KINDS[kind])
         return data
 
 

@@ -335,3 +335,28 @@ def test_the_page_benchmarks_url_is_not_served_by_the_portal(client, settings):
         reverse("bench_signed_in")
     client.force_login(UserFactory())
     assert client.get("/bench/signed-in").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_hubs_administrators_cannot_schedule_erasures(client, django_capture_on_commit_callbacks):
+    """Erasure is for superusers. A hub's rule for 'Everything about a participant' of 0 days
+    had the nightly job erase, the night after they withdrew, the whole account (sign-in, and
+    their records at every other hub too)."""
+    from privacy.models import ErasureRecord, RetentionRule
+    from privacy.retention import retention_apply
+    from programmes.services import participant_withdraw
+
+    participant = ParticipantFactory()
+    hub = participant.course.cohort.hub
+    admin_of_hub = HubStaffFactory(hub=hub)
+    two_factor_client(client, admin_of_hub)
+    response = client.post(
+        reverse("admin:privacy_retentionrule_add"),
+        {"kind": "participants", "hub": hub.pk, "period": 0, "unit": "days", "enabled": "on"},
+    )
+    assert response.status_code == 200
+    assert not RetentionRule.objects.filter(kind="participants", hub=hub).exists()
+    participant_withdraw(participant=participant, reason="other", by=admin_of_hub)
+    with django_capture_on_commit_callbacks(execute=True):
+        retention_apply(now=timezone.now() + timedelta(days=2))
+    assert not ErasureRecord.objects.filter(account_id=participant.user_id).exists()
