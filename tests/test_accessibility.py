@@ -155,7 +155,10 @@ def test_every_page_of_the_demo_passes_axe_and_fits_a_phone(live_server, chromiu
             ],
         ),
         "headteacher": ("hana@demo.npq-portal.test", ["/", endorsement_link.path]),
-        "hub staff": ("sam@demo.npq-portal.test", ["/admin/", "/marking/"]),
+        "hub staff": (
+            "sam@demo.npq-portal.test",
+            ["/admin/", "/marking/", "/admin/dfe/declaration/cohorts/"],
+        ),
         "facilitator": ("fran@demo.npq-portal.test", ["/admin/"]),
         "superuser": ("admin@demo.npq-portal.test", ["/admin/"]),
     }
