@@ -178,7 +178,7 @@ def export_build(export_id: int) -> SubjectAccessExport:
         )
         raise
     now = timezone.now()
-    SubjectAccessExport.objects.filter(pk=export.pk).update(
+    finished = SubjectAccessExport.objects.filter(pk=export.pk).update(
         status=SubjectAccessExport.Status.DONE,
         file=export.file.name,
         records=records,
@@ -186,6 +186,9 @@ def export_build(export_id: int) -> SubjectAccessExport:
         finished_at=now,
         expires_at=export_lifetime(now),
     )
+    if not finished:  # the person was erased meanwhile (their copies with them): no copy outlives it
+        export.file.delete(save=False)
+        return export
     export.refresh_from_db()
     return export
 

@@ -360,3 +360,27 @@ def test_a_hubs_administrators_cannot_schedule_erasures(client, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         retention_apply(now=timezone.now() + timedelta(days=2))
     assert not ErasureRecord.objects.filter(account_id=participant.user_id).exists()
+
+
+@pytest.mark.django_db
+def test_a_copy_being_made_while_its_person_is_erased_leaves_no_file(media, monkeypatch):
+    """Erasure deletes the person's copies; a worker making one at that moment saved its ZIP
+    (everything about the erased person) for no record: an orphan the schedule kept 30 days."""
+    from privacy import services
+    from privacy.models import SubjectAccessExport
+
+    person = ParticipantFactory().user
+    export = SubjectAccessExport.objects.create(person=person, requested_by=person, created_at=timezone.now())
+    real = services._export_section
+    erased = []
+
+    def section_then_erase(entry, who, hub_id=None):
+        if not erased:  # the erasure commits while the worker reads
+            services.erase_person(person=person, by=None)
+            erased.append(True)
+        return real(entry, who, hub_id)
+
+    monkeypatch.setattr(services, "_export_section", section_then_erase)
+    services.export_build(export.pk)
+    assert not SubjectAccessExport.objects.filter(pk=export.pk).exists()
+    assert not list(media.rglob("*.zip"))
