@@ -263,6 +263,12 @@ class AccountForm(forms.ModelForm):
 
     def clean_token(self) -> str:
         token = self.cleaned_data["token"].strip()
+        if token and not (token.isascii() and token.isprintable() and " " not in token):
+            # It goes in an HTTP header: anything else made every sync fail, never saying why.
+            raise forms.ValidationError(
+                "The token has a character DfE tokens never have: copy it again, with only "
+                "letters, digits and signs, no quotes or spaces"
+            )
         if token:
             try:
                 encrypt_token(token)  # the key must be there (and valid) before anything is saved

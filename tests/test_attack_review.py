@@ -384,3 +384,24 @@ def test_a_copy_being_made_while_its_person_is_erased_leaves_no_file(media, monk
     services.export_build(export.pk)
     assert not SubjectAccessExport.objects.filter(pk=export.pk).exists()
     assert not list(media.rglob("*.zip"))
+
+
+@pytest.mark.django_db
+def test_a_dfe_token_that_cannot_go_in_a_header_is_refused_at_the_field(client, settings):
+    """A token pasted with a character outside ASCII (a smart quote, '€', a line break) was
+    stored; every sync then died sending it (UnicodeEncodeError, not a DfE error), its run never
+    finished and never said why."""
+    from cryptography.fernet import Fernet
+
+    from dfe.models import LeadProviderAccount
+
+    settings.DFE_TOKEN_KEY = Fernet.generate_key().decode()
+    account = LeadProviderAccount.objects.create(lead_provider=LeadProviderFactory())
+    two_factor_client(client, UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:dfe_leadprovideraccount_change", args=[account.pk])
+    for token in ("abc€def", "abc\u201cdef", "abc\ndef"):
+        page = client.post(url, {"token": token, "applications_cursor_0": "", "applications_cursor_1": ""})
+        assert page.status_code == 200, token
+        assert "letters, digits" in page.content.decode()
+        account.refresh_from_db()
+        assert not account.has_token
