@@ -363,6 +363,13 @@ def resend_stuck(today: date) -> int:
     return notifications_sweep()
 
 
+def declaration_reminders(today: date) -> int:
+    """Declarations ready before a milestone (14 and 3 days) and declarations DfE refused (dfe/reminders.py)."""
+    from dfe.reminders import declaration_reminders as remind
+
+    return remind(today)
+
+
 JOBS = {
     "endorsement_chasers": endorsement_chasers,
     "endorsements_expire": endorsements_expire,
@@ -374,4 +381,5 @@ JOBS = {
     "assessment_opening": assessment_opening,
     "assessment_closing": assessment_closing,
     "marking_due": marking_due,
+    "declaration_reminders": declaration_reminders,
 }

@@ -327,6 +327,12 @@ CELERY_BEAT_SCHEDULE = {
         "args": ["marking_due"],
         "schedule": crontab(hour=8, minute=15),
     },
+    # Declarations ready 14 and 3 days before a DfE milestone; declarations DfE refused (dfe/reminders.py).
+    "declaration-reminders": {
+        "task": "notifications.tasks.run_scheduled_job",
+        "args": ["declaration_reminders"],
+        "schedule": crontab(hour=8, minute=20),
+    },
     # The outbox sweeper: re-queues notifications that never reached a worker, whose worker
     # died while sending, or whose next attempt is due.
     "resend-stuck-notifications": {

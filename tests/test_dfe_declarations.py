@@ -503,3 +503,36 @@ def test_the_release_service_sends_completed(fake_dfe, accepted, django_capture_
         window.save(update_fields=["results_released_at"])  # as assessment.services.results_release saves it
     sent = fake_dfe.fake.declarations[0]["attributes"]
     assert (sent["declaration_type"], sent["has_passed"]) == ("completed", True)
+
+
+def test_reminders_before_a_milestone_and_for_refusals_are_sent_once(
+    fake_dfe, accepted, course, django_capture_on_commit_callbacks
+):
+    from notifications.models import Notification
+    from notifications.reminders import JOBS
+    from tests.factories import HubStaffFactory
+
+    remote, participant, dfe_app = accepted
+    admin_user = HubStaffFactory(hub=course.cohort.hub)
+    first_activity_attended(participant)
+    remind = JOBS["declaration_reminders"]
+    started = Milestone.objects.get(
+        schedule__dfe_cohort=dfe_app.cohort,
+        schedule__identifier=dfe_app.schedule_identifier,
+        declaration_type="started",
+    )
+    for expected in (1, 0):  # a rerun records nothing more
+        assert remind(started.milestone_date - timedelta(days=14)) == expected
+        assert remind(started.milestone_date - timedelta(days=3)) == expected
+    assert remind(started.milestone_date - timedelta(days=5)) == 0
+    due = Notification.objects.filter(kind="declarations_due")
+    assert due.count() == 2 and {n.recipient for n in due} == {admin_user.email}
+    assert "ready to send before" in due.first().title
+
+    # DfE refusing a declaration tells whoever made it, once.
+    declaration = declare(participant, "started", by=admin_user)
+    Declaration.objects.filter(pk=declaration.pk).update(state=D.REFUSED, error="DfE said no.")
+    assert remind(started.milestone_date - timedelta(days=5)) == 1
+    assert remind(started.milestone_date - timedelta(days=5)) == 0
+    refused = Notification.objects.get(kind="declaration_refused")
+    assert refused.recipient == admin_user.email and "DfE said no." in refused.body_text
