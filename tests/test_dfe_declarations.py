@@ -536,3 +536,57 @@ def test_reminders_before_a_milestone_and_for_refusals_are_sent_once(
     assert remind(started.milestone_date - timedelta(days=5)) == 0
     refused = Notification.objects.get(kind="declaration_refused")
     assert refused.recipient == admin_user.email and "DfE said no." in refused.body_text
+
+
+def test_a_cohort_runs_from_acceptance_to_completed_and_the_assurance_pack_traces_each_declaration(
+    client, fake_dfe, accepted, course, django_capture_on_commit_callbacks
+):
+    """Issue 17's demo as a test, with the fake DfE over HTTP."""
+    import csv
+    import io
+
+    from django.urls import reverse
+
+    from assessment.models import AssessmentWindow, Entry, Outcome
+    from tests.factories import HubStaffFactory
+
+    remote, participant, dfe_app = accepted
+    staff = HubStaffFactory(hub=course.cohort.hub)
+    first_activity_attended(participant)
+    with django_capture_on_commit_callbacks(execute=True):
+        declare(participant, "started", by=staff)
+    EngagementTally.objects.create(
+        participant=participant,
+        percent=Decimal("95"),
+        done_weight=19,
+        due_weight=20,
+        computed_at=timezone.now(),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        declare(participant, "retained-1", by=staff)
+    window = AssessmentWindow.objects.create(course=participant.course, opens_on=date(2026, 6, 1))
+    entry = Entry.objects.create(window=window, participant=participant, access=Entry.Access.ENGAGEMENT)
+    Outcome.objects.create(entry=entry, result=Outcome.Result.PASSED, decided_at=timezone.now())
+    window.results_released_at = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        window.save(update_fields=["results_released_at"])
+
+    at_dfe = {d["attributes"]["declaration_type"]: d for d in fake_dfe.fake.declarations}
+    assert set(at_dfe) == {"started", "retained-1", "completed"}
+    assert at_dfe["completed"]["attributes"]["has_passed"] is True
+    assert all(d["attributes"]["state"] == "eligible" for d in at_dfe.values())
+
+    client.force_login(staff)
+    pack = client.get(reverse("admin:dfe_declaration_assurance", args=[course.cohort.pk]))
+    rows = list(csv.DictReader(io.StringIO(pack.content.decode())))
+    assert {r["Declaration Type"] for r in rows} == {"started", "retained-1", "completed"}
+    for row in rows:
+        declaration = Declaration.objects.get(dfe_id=row["Declaration ID"])
+        assert at_dfe[row["Declaration Type"]]["id"] == row["Declaration ID"]
+        assert row["Evidence Hash"] == declaration.evidence.content_hash and evidence_intact(
+            declaration.evidence
+        )
+        assert row["Evidence Met The Rule"] == "Yes" and row["TRN"] == dfe_app.trn
+        assert row["Participant ID"] == str(dfe_app.participant_id)
+    page = client.get(reverse("admin:dfe_declaration_participant", args=[participant.pk])).content.decode()
+    assert page.count("unchanged since it was recorded") == 3
