@@ -23,6 +23,9 @@ from programmes.models import Activity, Attendance, EngagementTally, MentorCheck
 from .client import DfeClient, DfeRefused, DfeUnavailable, DfeUncertain, LinkOff, client_for, link_on
 from .crypto import TokenKeyMissing
 from .models import (
+    DECLARATION_TYPES as DECLARATION_TYPE_ORDER,
+)
+from .models import (
     Declaration,
     DeliveryPartner,
     DfeApplication,
@@ -678,3 +681,72 @@ def cohort_standing(*, course_ids: list[int], lead_provider_id: int) -> list[Sta
                 )
             )
     return rows
+
+
+# --- the chart: declarations by type and state against the milestones, and the money at stake ---
+
+CHART_STATES = (
+    ("declared", "Declared"),
+    ("ready", "Ready to declare"),
+    ("at_risk", "At risk"),
+    ("missed", "Milestone passed without evidence"),
+    ("not_yet", "Not earned yet"),
+)
+PAID_OR_PAYABLE = ("eligible", "payable", "paid")  # submitted: DfE does not fund it
+
+
+@dataclass
+class ChartRow:
+    declaration_type: str
+    milestone_date: date | None
+    counts: dict[str, int]
+    declared_money: Decimal | None
+    at_stake_money: Decimal | None  # ready, at risk or not yet earned: what declaring would bring
+
+    @property
+    def type_words(self) -> str:
+        return TYPE_WORDS.get(self.declaration_type, self.declaration_type)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def bars(self, width: int = 300) -> list[tuple[str, str, int, int]]:
+        """(state, words, x, width) of each segment of the bar, in pixels."""
+        total = self.total or 1
+        x, out = 0, []
+        for key, words in CHART_STATES:
+            w = round(width * self.counts.get(key, 0) / total)
+            if w:
+                out.append((key, words, x, w))
+                x += w
+        return out
+
+
+def cohort_chart(rows: list[Standing]) -> list[ChartRow]:
+    """Per declaration type: how many stand where, the milestone, the money declared (DfE's
+    price x output share, data) and the money still to earn. Money is None without prices."""
+    from .models import OutputPrice
+
+    prices = {
+        (p.dfe_cohort, p.course_identifier, p.declaration_type): p.amount
+        for p in OutputPrice.objects.filter(dfe_cohort__in={r.dfe_application.cohort for r in rows})
+    }
+    chart: dict[str, ChartRow] = {}
+    for row in rows:
+        entry = chart.setdefault(
+            row.declaration_type,
+            ChartRow(row.declaration_type, row.milestone_date, {k: 0 for k, _ in CHART_STATES}, None, None),
+        )
+        entry.counts[row.state] += 1
+        price = prices.get(
+            (row.dfe_application.cohort, row.dfe_application.course_identifier, row.declaration_type)
+        )
+        if price is None:
+            continue
+        if row.state == "declared" and row.declaration.state in PAID_OR_PAYABLE:
+            entry.declared_money = (entry.declared_money or Decimal(0)) + price
+        elif row.state in ("ready", "at_risk", "not_yet"):
+            entry.at_stake_money = (entry.at_stake_money or Decimal(0)) + price
+    order = [t for t, _ in DECLARATION_TYPE_ORDER]
+    return sorted(chart.values(), key=lambda c: order.index(c.declaration_type))

@@ -22,15 +22,17 @@ from programmes.models import Cohort, Participant
 from programmes.selectors import administered, register_scope, visible_to
 
 from .declarations import (
+    CHART_STATES,
     TYPE_WORDS,
     DeclarationError,
+    cohort_chart,
     cohort_standing,
     declare,
     evidence_intact,
     gather_evidence,
     void,
 )
-from .models import Declaration, EarningRule, Evidence, Milestone, Schedule
+from .models import Declaration, EarningRule, Evidence, Milestone, OutputPrice, Schedule
 
 register_scope(Declaration, hub_path="dfe_application__application__cohort__hub")
 register_scope(Evidence, hub_path="participant__course__cohort__hub")
@@ -208,6 +210,8 @@ class DeclarationAdmin(HubScopedAdmin):
                 cohort=cohort,
                 rows=rows,
                 counts=counts,
+                chart=cohort_chart(rows),
+                states=CHART_STATES,
                 may_declare=may_declare,
             ),
         )
@@ -427,3 +431,17 @@ class EarningRuleAdmin(admin.ModelAdmin):
 
             kwargs["queryset"] = LeadProvider.objects.filter(staff__user=request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(OutputPrice)
+class OutputPriceAdmin(admin.ModelAdmin):
+    """DfE's per-participant prices and output shares, for the money at stake on the cohort page."""
+
+    list_display = (
+        "course_identifier",
+        "dfe_cohort",
+        "declaration_type",
+        "per_participant_price",
+        "output_share",
+    )
+    list_filter = ("dfe_cohort", "declaration_type")

@@ -388,3 +388,37 @@ class Declaration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_declaration_type_display()} for {self.dfe_application}"
+
+
+class OutputPrice(models.Model):
+    """What DfE pays for one declaration: the per-participant price of the NPQ in the DfE cohort
+    times the declaration type's output share (DfE's contract figures, entered as data)."""
+
+    dfe_cohort = models.CharField("DfE cohort", max_length=10)
+    course_identifier = models.CharField(
+        max_length=60, help_text="DfE's course identifier, e.g. npq-headship."
+    )
+    declaration_type = models.CharField(max_length=12, choices=DECLARATION_TYPES)
+    per_participant_price = models.DecimalField(max_digits=9, decimal_places=2)
+    output_share = models.DecimalField(
+        max_digits=5, decimal_places=2, help_text="The share of the price paid for this declaration, in %."
+    )
+
+    class Meta:
+        verbose_name = "output price"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dfe_cohort", "course_identifier", "declaration_type"], name="output_price_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(output_share__gte=0, output_share__lte=100, per_participant_price__gte=0),
+                name="output_price_sensible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course_identifier} {self.declaration_type} ({self.dfe_cohort})"
+
+    @property
+    def amount(self):
+        return (self.per_participant_price * self.output_share / 100).quantize(self.per_participant_price)

@@ -41,6 +41,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "dfe.schedule": ("view",),
         "dfe.milestone": ("view",),
         "dfe.earningrule": ("view", "add", "change", "delete"),
+        "dfe.outputprice": ("view",),
     },
     FACILITATOR_GROUP: {
         "programmes.hub": ("view",),

@@ -590,3 +590,33 @@ def test_a_cohort_runs_from_acceptance_to_completed_and_the_assurance_pack_trace
         assert row["Participant ID"] == str(dfe_app.participant_id)
     page = client.get(reverse("admin:dfe_declaration_participant", args=[participant.pk])).content.decode()
     assert page.count("unchanged since it was recorded") == 3
+
+
+def test_the_chart_counts_each_type_against_its_milestone_with_the_money(client, fake_dfe, accepted, course):
+    from django.urls import reverse
+
+    from dfe.declarations import cohort_chart, cohort_standing
+    from dfe.models import OutputPrice
+    from tests.factories import HubStaffFactory
+
+    remote, participant, dfe_app = accepted
+    first_activity_attended(participant)
+    OutputPrice.objects.create(
+        dfe_cohort=dfe_app.cohort,
+        course_identifier=dfe_app.course_identifier,
+        declaration_type="started",
+        per_participant_price=Decimal("1000"),
+        output_share=Decimal("15"),
+    )
+    rows = cohort_standing(course_ids=[course.pk], lead_provider_id=course.cohort.hub.lead_provider_id)
+    chart = {c.declaration_type: c for c in cohort_chart(rows)}
+    assert chart["started"].counts["ready"] == 1 and chart["started"].at_stake_money == Decimal("150.00")
+    assert chart["retained-1"].at_stake_money is None  # no price set
+    declare(participant, "started", by=None)
+    Declaration.objects.update(state=D.PAID)
+    rows = cohort_standing(course_ids=[course.pk], lead_provider_id=course.cohort.hub.lead_provider_id)
+    started = next(c for c in cohort_chart(rows) if c.declaration_type == "started")
+    assert started.counts["declared"] == 1 and started.declared_money == Decimal("150.00")
+    client.force_login(HubStaffFactory(hub=course.cohort.hub))
+    page = client.get(reverse("admin:dfe_declaration_cohort", args=[course.cohort.pk])).content.decode()
+    assert "£150.00" in page and "Declared: 1." in page
