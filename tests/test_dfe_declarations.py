@@ -130,6 +130,12 @@ def test_started_is_sent_with_its_frozen_evidence_and_delivery_partner(
     assert evidence.content["marks"][0]["status"] == "attended"
     with pytest.raises(ValueError, match="never changed"):
         evidence.save()
+    if connection.vendor == "postgresql":  # the database refuses it too
+        with pytest.raises(Exception, match="never changed"), transaction.atomic():
+            Evidence.objects.filter(pk=evidence.pk).update(content={"met": True})
+        with pytest.raises(Exception, match="never deleted"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM dfe_evidence WHERE id = %s", [evidence.pk])
     tampered = dict(evidence.content, met=False)
     assert content_hash(tampered) != evidence.content_hash
     assert fake_dfe.checker.checked > 0
