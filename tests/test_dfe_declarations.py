@@ -133,9 +133,12 @@ def test_started_is_sent_with_its_frozen_evidence_and_delivery_partner(
     if connection.vendor == "postgresql":  # the database refuses it too
         with pytest.raises(Exception, match="never changed"), transaction.atomic():
             Evidence.objects.filter(pk=evidence.pk).update(content={"met": True})
-        with pytest.raises(Exception, match="never deleted"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM dfe_evidence WHERE id = %s", [evidence.pk])
+        with (
+            pytest.raises(Exception, match="never deleted"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("DELETE FROM dfe_evidence WHERE id = %s", [evidence.pk])
     tampered = dict(evidence.content, met=False)
     assert content_hash(tampered) != evidence.content_hash
     assert fake_dfe.checker.checked > 0
@@ -626,3 +629,29 @@ def test_the_chart_counts_each_type_against_its_milestone_with_the_money(client,
     client.force_login(HubStaffFactory(hub=course.cohort.hub))
     page = client.get(reverse("admin:dfe_declaration_cohort", args=[course.cohort.pk])).content.decode()
     assert "£150.00" in page and "Declared: 1." in page
+
+
+def test_hostile_input_on_the_declaration_pages_gets_words_not_errors(client, fake_dfe, accepted, course):
+    from django.urls import reverse
+
+    from tests.factories import HubStaffFactory
+
+    remote, participant, dfe_app = accepted
+    client.force_login(HubStaffFactory(hub=course.cohort.hub))
+    url = reverse("admin:dfe_declaration_participant", args=[participant.pk])
+    for data in (
+        {"declaration_type": "<script>alert(1)</script>"},
+        {"declaration_type": "started", "override_reason": "x" * 5000},
+        {"declaration_type": ["started", "completed"]},
+        {},
+    ):
+        page = client.post(url, data)
+        assert page.status_code == 200 and "<script>alert(1)</script>" not in page.content.decode()
+    cohort_url = reverse("admin:dfe_declaration_cohort", args=[course.cohort.pk])
+    page = client.post(
+        cohort_url, {"declare": ["1:started\x00", "'; drop table dfe_declaration;--", "9" * 40]}
+    )
+    assert page.status_code == 302
+    assert not Declaration.objects.exists()
+    assert client.get("/admin/dfe/declaration/cohorts/99999999/").status_code == 404
+    assert client.get("/admin/dfe/declaration/participants/99999999/").status_code == 404
