@@ -40,6 +40,8 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 # The same key in this process (which makes the sessions) and in gunicorn (which reads them).
 SECRET_KEY = "bench-only-secret-key-for-a-generated-database-0123456789abcdef"  # noqa: S105
 BASELINE = "trivial signed-in view"
+# collectstatic's output for the bench's gunicorn (and this process's test client), kept between runs.
+STATIC_ROOT = str(Path(tempfile.gettempdir()) / "npq-bench-static")
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ class Gunicorn:
         self.port = _free_port()
         self.workdir = Path(tempfile.mkdtemp(prefix="npq-bench-"))
         self.log = self.workdir / "gunicorn.log"
-        self.env = gunicorn_environment(str(Path(tempfile.gettempdir()) / "npq-bench-static"))
+        self.env = gunicorn_environment(STATIC_ROOT)
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Gunicorn:

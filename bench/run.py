@@ -45,9 +45,10 @@ ROW_KEYS = ("what", "measured_s", "baseline", "baseline_s", "ratio", "goal", "me
 def setup() -> None:
     """Django on the bench database, settings as production's where they matter to timing."""
     os.environ.setdefault("DEBUG", "false")  # no query log kept in memory during imports
-    from bench.pages import SECRET_KEY
+    from bench.pages import SECRET_KEY, STATIC_ROOT
 
     os.environ["SECRET_KEY"] = SECRET_KEY  # the sessions made here are read by gunicorn
+    os.environ.setdefault("STATIC_ROOT", STATIC_ROOT)  # the test client's static files too
     from bench.dataset import setup_django
 
     setup_django()
