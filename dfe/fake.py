@@ -80,8 +80,8 @@ class FakeDfe:
         self._act_then_fail = 0
         self._stall: threading.Event | None = None
         self._stall_reached: threading.Event | None = None
-        # For the demo until the portal sends declarations (issue 17): a started declaration is
-        # recorded for each application accepted, as if the provider had declared it.
+        # For the demo (`run_fake_dfe --declare-started`): a started declaration is recorded for
+        # each application accepted, as if declared outside the portal (the portal adopts it).
         self.declare_started_on_accept = False
         self._clock = 0
 
