@@ -608,7 +608,9 @@ class Standing:
         }[self.state]
 
 
-def cohort_standing(*, course_ids: list[int], lead_provider_id: int) -> list[Standing]:
+def cohort_standing(
+    *, course_ids: list[int], lead_provider_id: int, unscheduled: list | None = None
+) -> list[Standing]:
     """Every accepted participant of these courses, per declaration type their schedule allows:
     the evidence met or not, the milestone, the declaration made. A fixed number of queries."""
     from assessment.models import Outcome
@@ -655,6 +657,8 @@ def cohort_standing(*, course_ids: list[int], lead_provider_id: int) -> list[Sta
         dfe_app = dfe_apps[p.pk]
         schedule = schedules.get((dfe_app.cohort, dfe_app.schedule_identifier))
         if schedule is None:
+            if unscheduled is not None:  # told on the page: staff add the schedule in admin
+                unscheduled.append((p, dfe_app))
             continue
         tally = getattr(p, "tally", None)
         percent = tally.percent if tally is not None else None

@@ -193,7 +193,10 @@ class DeclarationAdmin(HubScopedAdmin):
             if not may_declare:
                 raise PermissionDenied
             return self._declare_ready(request, cohort, course_ids)
-        rows = cohort_standing(course_ids=course_ids, lead_provider_id=cohort.hub.lead_provider_id)
+        unscheduled: list = []
+        rows = cohort_standing(
+            course_ids=course_ids, lead_provider_id=cohort.hub.lead_provider_id, unscheduled=unscheduled
+        )
         counts: dict[str, dict[str, int]] = {}
         for row in rows:
             counts.setdefault(
@@ -213,6 +216,7 @@ class DeclarationAdmin(HubScopedAdmin):
                 chart=cohort_chart(rows),
                 states=CHART_STATES,
                 may_declare=may_declare,
+                unscheduled=unscheduled,
             ),
         )
 

@@ -630,6 +630,13 @@ def test_the_chart_counts_each_type_against_its_milestone_with_the_money(client,
     page = client.get(reverse("admin:dfe_declaration_cohort", args=[course.cohort.pk])).content.decode()
     assert "£150.00" in page and "Declared: 1." in page
 
+    Schedule.objects.filter(identifier=dfe_app.schedule_identifier, dfe_cohort=dfe_app.cohort).update(
+        identifier="npq-leadership-autumn"
+    )
+    page = client.get(reverse("admin:dfe_declaration_cohort", args=[course.cohort.pk])).content.decode()
+    assert "1 participant accepted at DfE has a schedule the portal does not hold yet" in page
+    assert f"{dfe_app.schedule_identifier} in DfE cohort {dfe_app.cohort}" in page
+
 
 def test_hostile_input_on_the_declaration_pages_gets_words_not_errors(client, fake_dfe, accepted, course):
     from django.urls import reverse
