@@ -5,6 +5,8 @@ page checks the hub: staff see their hubs' cohorts and change only the hubs they
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -69,6 +71,12 @@ def yes_no(value: bool | None) -> str:
 
 class DeclareForm(forms.Form):
     declaration_type = forms.ChoiceField(label="Declaration", choices=list(TYPE_WORDS.items()))
+    declaration_date = forms.DateField(
+        label="Date of the declaration (leave empty for now)",
+        required=False,
+        help_text="For example, 27 3 2026 or 2026-03-27. Not in the future nor before the schedule starts.",
+        input_formats=["%Y-%m-%d", "%d %m %Y", "%d/%m/%Y"],
+    )
     override_reason = forms.CharField(
         label="Reason to declare without evidence that meets the rule (only if it does not)",
         required=False,
@@ -299,12 +307,17 @@ class DeclarationAdmin(HubScopedAdmin):
             if not may_declare:
                 raise PermissionDenied
             if form.is_valid():
+                day = form.cleaned_data["declaration_date"]
                 try:
                     declare(
                         participant,
                         form.cleaned_data["declaration_type"],
                         by=request.user,
                         override_reason=form.cleaned_data["override_reason"],
+                        # A day given: its start in UTC (RFC 3339 at DfE), never later than now.
+                        declaration_date=min(datetime.combine(day, time.min, tzinfo=UTC), timezone.now())
+                        if day and day <= timezone.localdate()
+                        else (datetime.combine(day, time.min, tzinfo=UTC) if day else None),
                     )
                 except DeclarationError as exc:
                     form.add_error(None, str(exc))

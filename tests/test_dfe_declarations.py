@@ -451,6 +451,19 @@ def test_declaring_without_evidence_on_the_page_needs_a_reason_and_voiding_needs
     url = reverse("admin:dfe_declaration_participant", args=[participant.pk])
     page = client.post(url, {"declaration_type": "started", "override_reason": ""})
     assert "does not meet the rule" in page.content.decode()
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    page = client.post(
+        url, {"declaration_type": "started", "declaration_date": tomorrow, "override_reason": "r"}
+    )
+    assert "cannot be in the future" in page.content.decode()
+    page = client.post(
+        url, {"declaration_type": "started", "declaration_date": "2025-08-31", "override_reason": "r"}
+    )
+    assert "before the schedule starts" in page.content.decode()
+    page = client.post(
+        url, {"declaration_type": "started", "declaration_date": "31 February", "override_reason": "r"}
+    )
+    assert "Enter a valid date" in page.content.decode()
     assert not Declaration.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
