@@ -287,12 +287,23 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
         else:
             participants = visible_in_request(Participant.objects.filter(course=course), self.request)
         data = course_engagement(course=course, participants=participants)
-        paginator = Paginator(data.pop("at_risk"), self.at_risk_per_page)
+        paginator = _CountedPaginator(
+            data.pop("at_risk"), self.at_risk_per_page, count=data.pop("at_risk_count")
+        )
         page = paginator.get_page(self.request.GET.get("page"))  # anything else: the first or last page
         charts = [
             (name, bars, _chart(name, bars)) for name, bars in ((n, _bars(c)) for n, c in data["groups"])
         ]
         groups = list(visible_in_request(Group.objects.filter(course=course).order_by("name"), self.request))
+        # Links and dates of the (up to thousands of) rows below made here, not by {% url %} and
+        # |date in template loops, which took most of the page's time at a hundred groups.
+        register_url = _url_maker("admin:programmes_activity_register")
+        grid_url = _url_maker("admin:programmes_group_grid")
+        when = _when_maker()
+        awaiting = [
+            (activity, ", ".join(g.name for g in waiting))
+            for activity, waiting in awaiting_records(course_id=course.pk, groups=groups)
+        ]
         return {
             **super().get_context_data(**kwargs),
             **self.admin_context(f"Engagement: {course}"),
@@ -304,14 +315,51 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
             "at_risk_page": page,
             "page_range": paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
             "groups": groups,
+            "grid_links": [(g.name, grid_url(g.pk)) for g in groups],
             # Each activity with the names of the groups waiting, joined here (a course may have
             # a hundred groups: a template loop over them for every activity was slow).
-            "awaiting": [
-                (activity, ", ".join(g.name for g in waiting))
-                for activity, waiting in awaiting_records(course_id=course.pk, groups=groups)
+            "awaiting": awaiting,
+            "awaiting_rows": [
+                (activity.title, when(activity), waiting, register_url(activity.pk))
+                for activity, waiting in awaiting
             ],
             "task_record_days": TASK_RECORD_DAYS,
         }
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its number of items (counted with the page's other figures), so it does
+    not count them again."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
+def _url_maker(name: str) -> Any:
+    """A function from a primary key to the URL ``name`` takes it in: reversed once, the key
+    put in by replacing a placeholder (reversing for each of thousands of rows was slow)."""
+    placeholder = "2147483647"
+    url = reverse(name, args=[int(placeholder)])
+    head, tail = url.split(placeholder)
+    return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+def _when_maker() -> Any:
+    """A function giving an activity's date as the engagement page shows it (its start, or when
+    it is due), each distinct date formatted once: a course's groups share their dates."""
+    from functools import cache
+
+    from django.template.defaultfilters import date as date_filter
+    from django.utils.timezone import template_localtime
+
+    @cache
+    def when(starts_at: Any, due_on: Any) -> str:
+        if starts_at:
+            return date_filter(template_localtime(starts_at), "j M Y H:i")
+        return f"due {date_filter(due_on, 'j M Y')}"
+
+    return lambda activity: when(activity.starts_at, activity.due_on)
 
 
 def _bars(counts: list[int]) -> list[dict[str, Any]]:

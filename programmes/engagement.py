@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Round, TruncDate
 from django.utils import timezone
 
@@ -356,17 +356,24 @@ def awaiting_records(
     Two queries whatever the size of the course."""
     today = today or timezone.localdate()
     group_ids = [g.pk for g in groups]
-    activities = [
-        a
-        for a in Activity.objects.filter(course_id=course_id, required=True, counts_towards_engagement=True)
+    # Only the activities due so far (is_due, in SQL), less the group activities whose group's
+    # register is taken (recorded, whatever else), with the fields the rules and the page read:
+    # a course of hundreds of groups has thousands of activities, most of them recorded.
+    own_register = Register.objects.filter(activity=OuterRef("pk"), group_id=OuterRef("group_id"))
+    activities = list(
+        Activity.objects.filter(course_id=course_id, required=True, counts_towards_engagement=True)
         .filter(Q(group__isnull=True) | Q(group_id__in=group_ids))
-        .order_by("starts_at", "due_on", "title")
-        if is_due(a, today=today)
-    ]
+        .filter(Q(starts_at__lt=_start_of_next_day(today)) | Q(due_on__lte=today))
+        .exclude(Q(group__isnull=False) & Exists(own_register))
+        .only("pk", "course_id", "group_id", "title", "starts_at", "due_on", "imported_on")
+        .order_by("starts_at", "due_on", "title", "pk")  # pk: the same order every time
+    )
+    # The group registers of the course's activities for every group, looked up below by
+    # (activity, group): no list of thousands of activity ids sent to the database.
     taken = set(
-        Register.objects.filter(activity__in=activities, group_id__in=group_ids).values_list(
-            "activity_id", "group_id"
-        )
+        Register.objects.filter(
+            activity__course_id=course_id, activity__group__isnull=True, group__isnull=False
+        ).values_list("activity_id", "group_id")
     )
     by_id = {g.pk: g for g in groups}
     awaiting = []

@@ -162,9 +162,10 @@ ENGAGEMENT_BANDS = 10  # the staff charts' 10%-wide bands (100% goes in the top 
 
 def course_engagement(*, course, participants: QuerySet[Participant] | None = None) -> dict:
     """For staff: the tallies of the course's live ``participants`` (those they may see) in
-    two queries whatever the size of the course (how many are tallied and when last; each group's
-    spread counted in the database, one conditional count per band) and the at-risk ones as a
-    query for the page to paginate."""
+    one query whatever the size of the course (each group's spread counted in the database, one
+    conditional count per band, with its tallied and at-risk counts and latest tally, summed
+    here over the groups) and the at-risk ones as a query for the page to paginate (their
+    number is known already: no second count)."""
     from django.db.models import Count, Max
 
     from .models import EngagementTally
@@ -174,7 +175,6 @@ def course_engagement(*, course, participants: QuerySet[Participant] | None = No
     )
     if participants is not None:  # None: all of the course's (its hub's administrators)
         tallies = tallies.filter(participant__in=participants)
-    totals = tallies.aggregate(tallied=Count("pk"), computed_at=Max("computed_at"))
     width = 100 // ENGAGEMENT_BANDS
     top = ENGAGEMENT_BANDS - 1
     bands = {
@@ -184,17 +184,27 @@ def course_engagement(*, course, participants: QuerySet[Participant] | None = No
         )
         for i in range(ENGAGEMENT_BANDS)
     }
-    spread = tallies.values("participant__group__name").annotate(**bands).order_by("participant__group__name")
+    spread = list(
+        tallies.values("participant__group__name")
+        .annotate(
+            **bands,
+            tallied=Count("pk"),
+            at_risk=Count("pk", filter=Q(on_track=False)),
+            computed_at=Max("computed_at"),
+        )
+        .order_by("participant__group__name")
+    )
     groups = sorted(
         (row["participant__group__name"] or "No group", [row[f"band_{i}"] for i in range(ENGAGEMENT_BANDS)])
         for row in spread
     )
     return {
-        "tallied": totals["tallied"],
-        "computed_at": totals["computed_at"],
+        "tallied": sum(row["tallied"] for row in spread),
+        "computed_at": max((row["computed_at"] for row in spread), default=None),
         "at_risk": tallies.filter(on_track=False)
         .select_related("participant__user", "participant__group")
         .order_by("percent", "participant__user__email", "pk"),
+        "at_risk_count": sum(row["at_risk"] for row in spread),
         "groups": groups,
     }
 
