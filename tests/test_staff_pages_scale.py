@@ -250,6 +250,31 @@ def test_a_group_name_is_text_in_its_chart_and_the_awaiting_list(client):
     )
 
 
+def test_the_awaiting_list_shows_each_group_still_without_a_register_with_titles_as_text(client):
+    from django.utils import timezone
+
+    from programmes.models import Register
+
+    group = GroupFactory(name="Tuesday", capacity=10)
+    other = GroupFactory(name="Thursday", course=group.course, capacity=10)
+    waiting = ActivityFactory(group=group, title='<img src=x onerror="alert(2)">')
+    registered = ActivityFactory(group=other, title="Registered seminar")
+    course_wide = ActivityFactory(group=None, course=group.course, title="Course-wide seminar")
+    for activity, its_group in ((registered, other), (course_wide, other)):
+        Register.objects.create(activity=activity, group=its_group, taken_at=timezone.now())
+    client.force_login(HubStaffFactory(hub=group.course.cohort.hub))
+    page = client.get(reverse("admin:programmes_course_engagement", args=[group.course_id]))
+    html = page.content.decode()
+    assert [(a.pk, names) for a, names in page.context["awaiting"]] == [
+        (waiting.pk, "Tuesday"),
+        (course_wide.pk, "Tuesday"),
+    ]
+    assert "<img src=x" not in html and "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in html
+    assert "Registered seminar" not in html
+    assert reverse("admin:programmes_activity_register", args=[waiting.pk]) in html
+    assert reverse("admin:programmes_group_grid", args=[other.pk]) in html
+
+
 def test_changelists_keep_their_own_pagination_and_count_without_the_full_total(client):
     group = GroupFactory(capacity=200)
     for _ in range(101):
