@@ -365,7 +365,7 @@ def awaiting_records(
         .filter(Q(group__isnull=True) | Q(group_id__in=group_ids))
         .filter(Q(starts_at__lt=_start_of_next_day(today)) | Q(due_on__lte=today))
         .exclude(Q(group__isnull=False) & Exists(own_register))
-        .only("pk", "course_id", "group_id", "title", "starts_at", "due_on", "imported_on")
+        .only("pk", "course_id", "group_id", "code", "title", "starts_at", "due_on", "imported_on")
         .order_by("starts_at", "due_on", "title", "pk")  # pk: the same order every time
     )
     # The group registers of the course's activities for every group, looked up below by
