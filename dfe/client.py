@@ -79,7 +79,7 @@ def _words(status: int, body: Any) -> list[str]:
 @dataclass
 class DfeClient:
     base_url: str
-    token: str
+    token: str = field(repr=False)  # never in a traceback's local variables or a log line
     timeout: tuple[float, float] = (5.0, 30.0)  # connect, read
     max_attempts: int = 5
     backoff_seconds: float = 1.0

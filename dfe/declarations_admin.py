@@ -91,6 +91,14 @@ class VoidForm(forms.Form):
     )
 
 
+def _training_status_reason(dfe_app) -> str:
+    """DfE's reason for a withdrawal or deferral: the one the portal sent with the change."""
+    participant = dfe_app.application.participant if dfe_app.application_id else None
+    if participant is None or dfe_app.training_status not in ("withdrawn", "deferred"):
+        return ""
+    return participant.status_reason if participant.status == dfe_app.training_status else ""
+
+
 def _visible_cohort(request: HttpRequest, cohort_id: int) -> Cohort:
     return get_object_or_404(
         visible_to(Cohort.objects.select_related("hub__lead_provider"), request.user), pk=cohort_id
@@ -262,7 +270,9 @@ class DeclarationAdmin(HubScopedAdmin):
         cohort = _visible_cohort(request, cohort_id)
         declarations = (
             Declaration.objects.filter(dfe_application__application__course__cohort=cohort)
-            .select_related("dfe_application__lead_provider", "dfe_application__application", "evidence")
+            .select_related(
+                "dfe_application__lead_provider", "dfe_application__application__participant", "evidence"
+            )
             .order_by("dfe_application__full_name", "declaration_type", "created_at")
         )
         rows = []
@@ -281,7 +291,7 @@ class DeclarationAdmin(HubScopedAdmin):
                     a.attributes.get("school_urn") or "",
                     a.attributes.get("employer_name") or "",
                     a.training_status,
-                    "",
+                    _training_status_reason(a),
                     str(d.dfe_id or ""),
                     d.state,
                     d.declaration_type,
