@@ -209,7 +209,8 @@ class FakeDfe:
             self._stall_reached = reached
 
     def state(self) -> dict:
-        """What DfE holds, by provider: each application's status, funded place, schedule and training."""
+        """What DfE holds, by provider: each application's status, funded place, schedule and
+        training, and each declaration with its state."""
         with self.lock:
             return {
                 "applications": [
@@ -226,7 +227,27 @@ class FakeDfe:
                         "deferral": (app["enrolment"] or {}).get("deferral"),
                     }
                     for app in self.applications.values()
-                ]
+                ],
+                # The demo's window on declarations too: what DfE was sent and its state.
+                "declarations": [
+                    {
+                        "id": d["id"],
+                        "provider": d["provider"],
+                        **{
+                            key: d["attributes"][key]
+                            for key in (
+                                "participant_id",
+                                "course_identifier",
+                                "declaration_type",
+                                "declaration_date",
+                                "state",
+                                "has_passed",
+                                "delivery_partner_id",
+                            )
+                        },
+                    }
+                    for d in self.declarations
+                ],
             }
 
     def status_of(self, application_id: str) -> dict:

@@ -123,3 +123,22 @@ def test_the_dfe_token_is_not_in_the_clients_repr():
     # A client in a traceback's local variables (an error email, the debug page) must not carry it.
     client = DfeClient(base_url="http://127.0.0.1:1", token="secret-token-never-shown")
     assert "secret-token-never-shown" not in repr(client)
+
+
+def test_the_fakes_state_page_shows_the_declarations_dfe_was_sent(
+    accepted, course, fake_dfe, django_capture_on_commit_callbacks
+):
+    """The demo's window on DfE's side (README, *The demo with a fake DfE*) shows declarations too."""
+    import json
+    import urllib.request
+
+    remote, participant, dfe_app = accepted
+    first_activity_attended(participant)
+    with django_capture_on_commit_callbacks(execute=True):
+        declaration = declare(participant, "started", by=None)
+    with urllib.request.urlopen(f"{fake_dfe.url}/_fake/state") as answer:  # noqa: S310 - 127.0.0.1
+        state = json.load(answer)
+    (sent,) = state["declarations"]
+    assert sent["id"] == str(Declaration.objects.get(pk=declaration.pk).dfe_id)
+    assert sent["declaration_type"] == "started" and sent["participant_id"] == str(dfe_app.participant_id)
+    assert sent["delivery_partner_id"] == str(declaration.delivery_partner_id)
