@@ -384,11 +384,11 @@ def awaiting_records(
             concerned = groups
         else:
             concerned = [by_id[activity.group_id]] if activity.group_id in by_id else []
-        waiting = [
-            g
-            for g in concerned
-            if not is_recorded(activity, mark=None, register_taken=(activity.pk, g.pk) in taken, today=today)
-        ]
+        # Recorded without a register (imported, or an online task past its days) is the same
+        # for every group: asked once, then each group's register looked up.
+        if is_recorded(activity, mark=None, register_taken=False, today=today):
+            continue
+        waiting = [g for g in concerned if (activity.pk, g.pk) not in taken]
         if waiting:
             awaiting.append((activity, waiting))
     return awaiting
