@@ -445,6 +445,8 @@ def void(
             raise DeclarationError("This declaration is already voided or was refused.")
         declaration.void_reason = reason
         declaration.void_requested_at = timezone.now()
+        # DfE clears a voided completed declaration's outcome: one not sent yet never goes.
+        declaration.outcome_pending = False
         if declaration.dfe_id is None and declaration.state == S.QUEUED:
             declaration.state = S.VOIDED
         else:
@@ -458,7 +460,7 @@ def void(
             except (DfeRefused, DfeUnavailable, DfeUncertain, LinkOff, TokenKeyMissing) as exc:
                 raise DeclarationError(f"DfE did not void it: {exc}") from exc
             declaration.state = ((answer.get("attributes") or {}).get("state") or S.VOIDED).replace("-", "_")
-        declaration.save(update_fields=["state", "void_reason", "void_requested_at"])
+        declaration.save(update_fields=["state", "void_reason", "void_requested_at", "outcome_pending"])
     logger.info("Declaration %s voided by %s: %s", declaration.pk, by, reason)
     return declaration
 

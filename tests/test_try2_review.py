@@ -142,3 +142,23 @@ def test_the_fakes_state_page_shows_the_declarations_dfe_was_sent(
     assert sent["id"] == str(Declaration.objects.get(pk=declaration.pk).dfe_id)
     assert sent["declaration_type"] == "started" and sent["participant_id"] == str(dfe_app.participant_id)
     assert sent["delivery_partner_id"] == str(declaration.delivery_partner_id)
+
+
+def test_voiding_completed_drops_an_outcome_not_sent_yet(
+    accepted, course, fake_dfe, django_capture_on_commit_callbacks
+):
+    """DfE clears a voided completed declaration's outcome: the portal must not send it later."""
+    from dfe.declarations import send_outcome, void
+
+    remote, participant, dfe_app = accepted
+    with django_capture_on_commit_callbacks(execute=True):
+        completed = declare(
+            participant, "completed", by=None, has_passed=True, override_reason="Paper results"
+        )
+    # The result was changed to a fail while DfE was away: the outcome waits for the sweep.
+    Declaration.objects.filter(pk=completed.pk).update(has_passed=False, outcome_pending=True)
+    void(completed, reason="Declared for the wrong participant.", by=None)
+    send_outcome(completed.pk)
+    assert not [path for method, path in fake_dfe.fake.requests if path.endswith("/outcomes")]
+    completed.refresh_from_db()
+    assert completed.state == Declaration.State.VOIDED and not completed.outcome_pending
