@@ -59,7 +59,7 @@ def test_the_funding_staff_pages_pass_axe(live_server, chromium_path):
     change = EligibilityListChange.objects.get()
     superuser = UserFactory(is_staff=True, is_superuser=True, email="root@portal.example")
     found: list[str] = []
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
@@ -74,12 +74,12 @@ def test_the_funding_staff_pages_pass_axe(live_server, chromium_path):
         ready(page)
         page.get_by_label("Re-register").check()
         page.get_by_role("button", name="Save", exact=True).click()
-        assert "Enter a note saying why" in page.content(), page.inner_text("#content")
+        expect(page.locator("#content")).to_contain_text("Enter a note saying why")  # waits for the answer
         found += violations(page)
         page.goto(f"{live_server.url}/admin/applications/application/{accepted.pk}/funded-place/")
         ready(page)
         page.get_by_role("button", name="Change the funded place").click()
-        assert "There is a problem" in page.content()
+        expect(page.locator("body")).to_contain_text("There is a problem")
         found += violations(page)
         page.goto(f"{live_server.url}/admin/applications/application/{accepted.pk}/change/")
         found += violations(page)

@@ -16,7 +16,7 @@ from privacy.models import ErasureRecord, SubjectAccessExport
 from tests.browser import CHROMIUM_ARGS, sign_in
 from tests.factories import PASSWORD, HubStaffFactory, ParticipantFactory, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]

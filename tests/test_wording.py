@@ -41,7 +41,8 @@ def plural_problem(singular: str, plural: str) -> str | None:
         return "-s, -x, -z, -ch and -sh take -es (class, classes)"
     if one.endswith("y") and one[-2:-1] not in VOWELS and many == one + "s":
         return "a consonant + y takes -ies"
-    if many == one and one not in {"staff", "feedback", "data", "attendance"}:
+    # Whole names: "change sent to DfE" -> "changes sent to DfE" ends on the same word.
+    if plural.lower() == singular.lower() and one not in {"staff", "feedback", "data", "attendance"}:
         return "the plural is the singular"
     return None
 
@@ -56,6 +57,8 @@ def plural_problem(singular: str, plural: str) -> str | None:
         ("entry", "entries", False),
         ("key day", "key days", False),
         ("mentor check-in", "mentor check-ins", False),
+        ("change sent to DfE", "changes sent to DfE", False),
+        ("change sent to DfE", "change sent to DfE", True),
     ],
 )
 def test_the_plural_check_itself(singular, plural, wrong):
