@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from npq_portal.admin_accessibility import LabelledTabularInline
 from npq_portal.csv_export import csv_response
 from programmes.admin import HubScopedAdmin
 from programmes.models import Cohort, Participant
@@ -426,7 +427,7 @@ class EvidenceAdmin(HubScopedAdmin):
         return render_to_string("admin/dfe/declaration/evidence_content.html", {"content": obj.content})
 
 
-class MilestoneInline(admin.TabularInline):
+class MilestoneInline(LabelledTabularInline):
     model = Milestone
     extra = 0
 
