@@ -86,6 +86,13 @@ def test_the_declaration_pages_pass_axe(live_server, chromium_path):
                 response = page.goto(live_server.url + path)
                 assert response.status == 200, path
                 crawl.check("hub staff", path)
+            # The evidence page prints (to PDF) as the page's content alone, without admin's header.
+            page.goto(live_server.url + f"/admin/dfe/declaration/participants/{participant.pk}/")
+            page.emulate_media(media="print")
+            assert not page.locator("#header").is_visible()
+            assert not page.locator(".breadcrumbs").is_visible()
+            assert page.locator("#content").is_visible()
+            assert "started" in page.inner_text("#content").lower()
         finally:
             browser.close()
     assert crawl.violations == []
