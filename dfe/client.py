@@ -102,7 +102,7 @@ class DfeClient:
 
     def _wait(self, attempt: int, response: requests.Response | None) -> None:
         retry_after = response.headers.get("Retry-After") if response is not None else None
-        if retry_after and retry_after.isdigit():
+        if retry_after and retry_after.isascii() and retry_after.isdigit():  # "²".isdigit() too
             delay = min(float(retry_after), self.backoff_cap_seconds)
         else:  # exponential with full jitter
             delay = random.uniform(0, min(self.backoff_cap_seconds, self.backoff_seconds * 2**attempt))

@@ -22,6 +22,12 @@ def token_set(*, lead_provider: LeadProvider, token: str) -> LeadProviderAccount
     token = token.strip()
     if not token:
         raise ValueError("Enter the DfE API token.")
+    if not (token.isascii() and token.isprintable() and " " not in token):
+        # It goes in an HTTP header: anything else made every sync fail, never saying why.
+        raise ValueError(
+            "The token has a character DfE tokens never have: copy it again, with only letters, "
+            "digits and signs, no quotes or spaces."
+        )
     account, _ = LeadProviderAccount.objects.select_for_update().get_or_create(lead_provider=lead_provider)
     account.token_encrypted = encrypt_token(token)
     account.token_set_at = timezone.now()

@@ -139,7 +139,7 @@ class AccessLogMiddleware:
             return
         what, argument, find = watched
         object_id = str(match.kwargs.get(argument, ""))
-        found = find(object_id) if object_id.isdigit() else None
+        found = find(object_id) if object_id.isascii() and object_id.isdigit() else None
         if found is None:
             return
         person_id, hub_id = found

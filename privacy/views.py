@@ -62,6 +62,10 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
     export = get_object_or_404(SubjectAccessExport.objects.select_related("person"), pk=pk)
     if not may_download(export, request.user):
         raise Http404
+    try:
+        opened = export.file.open("rb")
+    except (FileNotFoundError, ValueError):  # expired and deleted, or never made: nothing to give
+        raise Http404 from None
     hubs = person_hub_ids(export.person)
     access_record(
         by=request.user,
@@ -71,7 +75,7 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
         hub_id=export.hub_id or (next(iter(hubs)) if len(hubs) == 1 else None),
     )
     response = FileResponse(
-        export.file.open("rb"),
+        opened,
         as_attachment=True,
         filename=f"personal-data-{export.pk}.zip",
         content_type="application/zip",

@@ -158,6 +158,29 @@ def test_the_token_command_reads_standard_input(provider, settings, monkeypatch)
     assert decrypt_token(LeadProviderAccount.objects.get().token_encrypted) == "from-stdin-token"
     with pytest.raises(CommandError, match="No lead provider called"):
         call_command("dfe_set_token", "Nobody")
+    # A token that cannot go in an HTTP header is refused here too, as at the admin form's field.
+    monkeypatch.setattr("sys.stdin", io.StringIO("“smart-quoted-token”\n"))
+    with pytest.raises(CommandError, match="character DfE tokens never have"):
+        call_command("dfe_set_token", "Ambition")
+    assert decrypt_token(LeadProviderAccount.objects.get().token_encrypted) == "from-stdin-token"
+
+
+def test_a_retry_after_that_is_not_a_number_of_seconds_backs_off_as_usual():
+    from unittest import mock
+
+    from dfe.client import DfeClient
+
+    waits: list[float] = []
+    client = DfeClient(
+        base_url="http://127.0.0.1:9",
+        token="t",
+        backoff_seconds=1.0,
+        backoff_cap_seconds=8.0,
+        sleep=waits.append,
+    )
+    for header in ("²", "Wed, 21 Oct 2026 07:28:00 GMT", "3"):
+        client._wait(1, mock.Mock(headers={"Retry-After": header}))
+    assert len(waits) == 3 and all(0 <= wait <= 8.0 for wait in waits) and waits[2] == 3.0
 
 
 def test_sync_command_says_when_the_link_is_off(settings):

@@ -520,6 +520,14 @@ def test_only_the_person_their_hubs_administrators_and_superusers_download_a_cop
 
 
 @pytest.mark.django_db
+def test_a_copy_whose_file_has_gone_is_not_found_and_no_download_is_logged(client, copy):
+    export, _ = copy
+    Path(export.file.path).unlink()  # e.g. storage cleaned by hand
+    assert download(client, export.person, export).status_code == 404
+    assert not AccessLogEntry.objects.filter(action="downloaded", person=export.person).exists()
+
+
+@pytest.mark.django_db
 def test_a_copy_expires_and_the_schedule_deletes_its_file(client, copy, django_capture_on_commit_callbacks):
     export, _ = copy
     path = Path(export.file.path)

@@ -27,6 +27,6 @@ class Command(BaseCommand):
             raise CommandError("Give the token on standard input, e.g. `... dfe_set_token NAME < token.txt`.")
         try:
             token_set(lead_provider=provider, token=token)
-        except TokenKeyMissing as exc:
+        except (TokenKeyMissing, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Stored {provider}'s DfE API token, encrypted.")
