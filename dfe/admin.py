@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
-from programmes.admin import HubScopedAdmin
+from programmes.admin import HubScopedAdmin, ReadOnlyMixin
 from programmes.selectors import administered, may_change, register_scope
 from programmes.services import EnrolmentError
 
@@ -58,17 +58,6 @@ class ScheduleForm(forms.Form):
     def __init__(self, *args, choices, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["schedule"].choices = choices
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DfeApplication)

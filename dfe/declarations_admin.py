@@ -20,7 +20,7 @@ from django.utils.html import format_html
 
 from npq_portal.admin_accessibility import LabelledTabularInline
 from npq_portal.csv_export import csv_response
-from programmes.admin import HubScopedAdmin
+from programmes.admin import HubScopedAdmin, ReadOnlyMixin
 from programmes.models import Cohort, Participant
 from programmes.selectors import administered, register_scope, visible_to
 
@@ -118,7 +118,7 @@ def _may_declare(request: HttpRequest, cohort: Cohort) -> bool:
 
 
 @admin.register(Declaration)
-class DeclarationAdmin(HubScopedAdmin):
+class DeclarationAdmin(ReadOnlyMixin, HubScopedAdmin):
     list_display = ("participant_name", "declaration_type", "declaration_date", "state", "evidence_link")
     list_filter = ("state", "declaration_type")
     list_select_related = ("dfe_application", "evidence")
@@ -141,15 +141,6 @@ class DeclarationAdmin(HubScopedAdmin):
         "delivery_partner_id",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Participant")
     def participant_name(self, obj: Declaration) -> str:
@@ -389,7 +380,7 @@ class DeclarationAdmin(HubScopedAdmin):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(HubScopedAdmin):
+class EvidenceAdmin(ReadOnlyMixin, HubScopedAdmin):
     """Evidence is read, never changed (a correction is a new record)."""
 
     list_display = ("participant", "declaration_type", "met", "made_at", "made_by")
@@ -406,15 +397,6 @@ class EvidenceAdmin(HubScopedAdmin):
         "replaces",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Unchanged since it was recorded", boolean=True)
     def intact(self, obj: Evidence) -> bool:

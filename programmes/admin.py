@@ -90,6 +90,19 @@ def group_name(obj) -> str:
     return obj.group.name if obj.group_id else "Whole course"
 
 
+class ReadOnlyMixin:
+    """Records kept as they were made (logs, evidence, DfE's answers): seen in admin, never changed there."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class HubScopedAdmin(admin.ModelAdmin):
     """Rows, choices and lookups limited to what ``request.user`` may see."""
 
@@ -702,7 +715,7 @@ class HubMembershipAdmin(HubScopedAdmin):
 
 
 @admin.register(FreedPlace)
-class FreedPlaceAdmin(HubScopedAdmin):
+class FreedPlaceAdmin(ReadOnlyMixin, HubScopedAdmin):
     """Places freed by withdrawals and what became of each: offered to the first in line, or why
     not (still open while, say, every group is full; the sweep offers it once there is room)."""
 
@@ -714,12 +727,3 @@ class FreedPlaceAdmin(HubScopedAdmin):
     @admin.display(description="still to offer", boolean=True)
     def still_to_offer(self, obj: FreedPlace) -> bool:
         return obj.settled_at is None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
