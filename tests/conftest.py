@@ -63,6 +63,18 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _celery_join_flag_cleared() -> Iterator[None]:
+    yield
+    # An eager task marks the whole process "inside a task" while it runs and puts the old value
+    # back after (celery.result.denied_join_result): not thread-safe, so eager tasks run at once in
+    # several threads (the concurrency tests) can leave it set, and a later test's result.get()
+    # on a real worker would refuse to wait.
+    from celery import _state
+
+    _state._set_task_join_will_block(False)
+
+
 @pytest.fixture
 def redis_url() -> str:
     need(_reachable(REDIS_URL), f"Redis at {REDIS_URL}")
