@@ -29,6 +29,7 @@ from .services import (
     ASK_AGAIN_STATUSES,
     TRANSITIONS,
     ApplicationError,
+    OutOfTurnReasonNeeded,
     accept_needs_out_of_turn_reason,
     application_accept,
     application_reject,
@@ -463,6 +464,10 @@ class ApplicationAdmin(FundedPlaceAdminMixin, HubScopedAdmin):
                     group=form.cleaned_data["group"],
                     out_of_turn_reason=form.cleaned_data.get("out_of_turn_reason", ""),
                     funded_place=form.cleaned_data.get("funded_place"),
+                )
+            except OutOfTurnReasonNeeded as exc:  # said next to the field that answers it
+                form.add_error(
+                    "out_of_turn_reason" if "out_of_turn_reason" in form.fields else None, str(exc)
                 )
             except ApplicationError as exc:
                 form.add_error(None, str(exc))

@@ -51,6 +51,10 @@ class EndorsementLinkError(ApplicationError):
     pass
 
 
+class OutOfTurnReasonNeeded(ApplicationError):
+    """Someone is ahead on the waiting list: accepting this one needs a reason (decision 30)."""
+
+
 class PlaceAlreadyHeld(ApplicationError):
     """The applicant already has a place on this NPQ in this intake (a live enrolment)."""
 
@@ -491,7 +495,7 @@ def application_accept(
         reason = out_of_turn_reason.strip()
         if not reason:
             waiting = Application.objects.filter(course=course, status=S.WAITLISTED).count()
-            raise ApplicationError(
+            raise OutOfTurnReasonNeeded(
                 f"{waiting} {'person is' if waiting == 1 else 'people are'} on the waiting list for "
                 f"{course}, and free places are held for them in turn: NPQ-{ahead.pk:06d} is first. "
                 "Accept them first, or give your reason for accepting this application out of turn."

@@ -216,6 +216,10 @@ def test_the_accept_page_asks_for_a_reason_only_when_someone_is_ahead(client):
     assert "Reason for accepting out of turn" in page
     response = client.post(url, {"group": "", "out_of_turn_reason": ""})
     assert "free places are held for them in turn" in response.content.decode()
+    # Next to the field that answers it, not only at the top of the page.
+    assert "free places are held for them in turn" in str(
+        response.context["form"].errors["out_of_turn_reason"]
+    )
     second.refresh_from_db()
     assert second.status == S.WAITLISTED
     response = client.post(url, {"group": "", "out_of_turn_reason": "Deputy head starting in January"})
