@@ -15,7 +15,8 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from accounts.models import User
-from programmes.models import Course, EngagementTally, Participant
+from engagement.models import EngagementTally
+from programmes.models import Course, Participant
 
 from .documents import DocumentError, count_words, read_response
 from .models import AssessmentWindow, Entry, MarkingAssignment, Outcome, Submission

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from engagement.views import own_enrolment
 from programmes.models import HubMembership
-from programmes.views import own_enrolment
 
 from .documents import CONTENT_TYPES, kind_of, too_large_message
 from .models import MarkingAssignment, Outcome

@@ -388,7 +388,7 @@ def generate(log=print) -> dict[str, int]:
         cursor.execute("ANALYZE")
     _staff()
     step = time.perf_counter()
-    from programmes.tasks import tally_all_courses
+    from engagement.tasks import tally_all_courses
 
     stored = tally_all_courses.run(TALLY_DAY.isoformat())
     log(f"  engagement tally: {stored:,} participants in {time.perf_counter() - step:.1f} s")

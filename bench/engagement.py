@@ -1,7 +1,7 @@
 """Benchmark of the engagement tally on PostgreSQL (`make bench`, or on its own).
 
 ``measure_tally()`` (called by bench/run.py on the bench dataset, bench/dataset.py) times
-1. the portal's nightly job (``programmes.tasks.tally_all_courses``) in a fresh worker-like
+1. the portal's nightly job (``engagement.tasks.tally_all_courses``) in a fresh worker-like
    process, with that process's peak memory,
 2. the fastest correct SQL found for the same numbers: one marks-driven statement (the weights
    each group could earn summed once per group, then one pass over the attendance marks), with
@@ -225,7 +225,7 @@ def generate(participants: int, courses: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from programmes.engagement import _start_of_next_day
+    from engagement.tally import _start_of_next_day
 
     call_command("migrate", verbosity=0)
     groups_per_course = max(1, participants // courses // PARTICIPANTS_PER_GROUP)
@@ -278,7 +278,7 @@ def checksum() -> tuple:
 
 def run_app_tally() -> dict:
     """In this (fresh) process: tally every course, as the nightly job's worker would."""
-    from programmes.tasks import tally_all_courses
+    from engagement.tasks import tally_all_courses
 
     started = time.perf_counter()
     stored = tally_all_courses.run(TODAY.isoformat())  # the nightly job, as its worker runs it
@@ -288,7 +288,7 @@ def run_app_tally() -> dict:
 
 
 def _params() -> dict:
-    from programmes.engagement import TASK_RECORD_DAYS, _start_of_next_day
+    from engagement.tally import TASK_RECORD_DAYS, _start_of_next_day
 
     return {
         "today": TODAY,
@@ -301,7 +301,7 @@ def run_hand_written() -> float:
     """The fastest SQL found, with the memory the portal's statement is given, timed."""
     from django.db import connection, transaction
 
-    from programmes.engagement import TALLY_WORK_MEM
+    from engagement.tally import TALLY_WORK_MEM
 
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -327,7 +327,7 @@ def portal_plan() -> list[str]:
     """The plan of the portal's own tally statement, as tally_courses runs it (rolled back)."""
     from django.db import connection, transaction
 
-    from programmes.engagement import tally_courses
+    from engagement.tally import tally_courses
     from programmes.models import Course
 
     plan: list[str] = []
@@ -384,7 +384,7 @@ def compare(runs: int = 3) -> dict:
 
 def measure_tally() -> list[dict]:
     """The nightly tally on the bench dataset against the fastest marks-driven SQL."""
-    from programmes.engagement import TALLY_WORK_MEM
+    from engagement.tally import TALLY_WORK_MEM
 
     facts = counts()
     result = compare()
@@ -419,14 +419,14 @@ MEASUREMENTS = [measure_tally]
 
 def explain() -> None:
     """Print the plans: the statement the portal used before, the portal's and the fastest SQL."""
-    from programmes.engagement import TALLY_WORK_MEM
+    from engagement.tally import TALLY_WORK_MEM
 
     for title, plan in (
         (
             "Before: participants joined to activities by course (work_mem as configured)",
             _plan(JOINED_BY_COURSE, _params(), None),
         ),
-        ("Portal: programmes.engagement.tally_courses", portal_plan()),
+        ("Portal: engagement.tally.tally_courses", portal_plan()),
         (
             "Fastest SQL found (bench/engagement.py MARKS_DRIVEN)",
             _plan(MARKS_DRIVEN, _params(), TALLY_WORK_MEM),

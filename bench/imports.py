@@ -2,7 +2,7 @@
 
 - **LMS completions**: a 100,000-row export (half emails, half TRNs; half of them marks that do
   not exist yet, half marks already recorded, some absent or excused and so completed now) read
-  by ``programmes.lms_import.import_lms_completions``, against COPY into a temporary table and
+  by ``engagement.lms_import.import_lms_completions``, against COPY into a temporary table and
   one INSERT ... ON CONFLICT (with the history rows and the activities' ``imported_on``).
 - **GIAS**: a 50,000-row establishments file imported by ``funding.imports.import_gias`` into an
   empty table (fresh) and over its own rows with 10% changed, in a fresh process each (its peak
@@ -171,8 +171,9 @@ def lms_baseline(raw: bytes) -> int:
 
 
 def lms_portal(raw: bytes):
-    from programmes.lms_import import import_lms_completions
-    from programmes.models import Activity, Participant
+    from engagement.lms_import import import_lms_completions
+    from engagement.models import Activity
+    from programmes.models import Participant
 
     return import_lms_completions(
         raw, participants=Participant.objects.all(), activities=Activity.objects.all()

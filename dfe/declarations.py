@@ -17,8 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from programmes.engagement import DONE
-from programmes.models import Activity, Attendance, EngagementTally, MentorCheckin, Participant
+from engagement.models import Activity, Attendance, EngagementTally, MentorCheckin
+from engagement.tally import DONE
+from programmes.models import Participant
 
 from .client import DfeClient, DfeRefused, DfeUnavailable, DfeUncertain, LinkOff, client_for, link_on
 from .crypto import TokenKeyMissing

@@ -19,7 +19,8 @@ from django.utils.translation import ngettext
 
 from applications.models import Application, Endorsement
 from applications.services import transition
-from programmes.models import EngagementTally, Group, Participant
+from engagement.models import EngagementTally
+from programmes.models import Group, Participant
 
 from .services import notify
 

@@ -72,12 +72,14 @@ INSTALLED_APPS = [
     "simple_history",
     "accounts",
     "programmes",
+    "engagement",
     "applications",
     "funding",
     "assessment",
     "notifications",
     "privacy",
     "dfe",
+    "npq_portal",  # the top floor: demo data (seed_demo), template tags, wiring
 ]
 
 MIDDLEWARE = [
@@ -341,7 +343,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(),
     },
     "tally-engagement-nightly": {
-        "task": "programmes.tasks.tally_all_courses",
+        "task": "engagement.tasks.tally_all_courses",
         "schedule": crontab(hour=1, minute=30),
     },
     "expire-unfinished-applications": {

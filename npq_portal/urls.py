@@ -3,9 +3,9 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from assessment import views as assessment_views
+from engagement import views as engagement_views
 from funding import views as funding_views
 from notifications import views as notification_views
-from programmes import views as programme_views
 
 from . import health, views
 
@@ -23,9 +23,9 @@ urlpatterns = [
     path("check-funding/", funding_views.start, name="funding_check"),
     path("check-funding/result", funding_views.result, name="funding_check_result"),
     path("check-funding/<slug:step>", funding_views.question, name="funding_check_step"),
-    path("enrolments/<int:pk>/", programme_views.enrolment, name="enrolment"),
-    path("enrolments/<int:pk>/check-ins/new", programme_views.checkin_new, name="checkin_new"),
-    path("check-ins/confirm/<str:token>/", programme_views.checkin_confirm_page, name="checkin_confirm"),
+    path("enrolments/<int:pk>/", engagement_views.enrolment, name="enrolment"),
+    path("enrolments/<int:pk>/check-ins/new", engagement_views.checkin_new, name="checkin_new"),
+    path("check-ins/confirm/<str:token>/", engagement_views.checkin_confirm_page, name="checkin_confirm"),
     path("reminders/", notification_views.my_notifications, name="my_notifications"),
     path(
         "enrolments/<int:pk>/assessment",
@@ -45,9 +45,9 @@ urlpatterns = [
         assessment_views.own_response_file,
         name="participant_response_file",
     ),
-    path("calendar/", programme_views.calendar_page, name="calendar"),
-    path("calendar/new-address", programme_views.calendar_rotate, name="calendar_rotate"),
-    path("calendar/<str:token>.ics", programme_views.calendar_feed, name="calendar_feed"),
+    path("calendar/", engagement_views.calendar_page, name="calendar"),
+    path("calendar/new-address", engagement_views.calendar_rotate, name="calendar_rotate"),
+    path("calendar/<str:token>.ics", engagement_views.calendar_feed, name="calendar_feed"),
     # Before admin.site.urls: the admin's own sign-in page is replaced by the portal's.
     path("admin/login/", account_views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),

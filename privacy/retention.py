@@ -138,7 +138,7 @@ def _anonymise_endorsements(pks: list[int]) -> tuple[int, list[str]]:
 
 
 def _delete_attendance(pks: list[int]) -> tuple[int, list[str]]:
-    from programmes.models import Attendance
+    from engagement.models import Attendance
 
     Attendance.history.model.objects.filter(id__in=pks).delete()
     done, _ = Attendance.objects.filter(pk__in=pks).delete()
@@ -209,7 +209,7 @@ def _assessment_scripts(cutoff: datetime, now: datetime) -> models.QuerySet:
 
 
 def _attendance(cutoff: datetime, now: datetime) -> models.QuerySet:
-    from programmes.models import Attendance
+    from engagement.models import Attendance
 
     return Attendance.objects.filter(activity__course__delivery_end__lt=timezone.localtime(cutoff).date())
 
@@ -320,7 +320,7 @@ SCHEDULES: dict[str, Schedule] = {
         ),
         Schedule(
             "attendance",
-            _model("programmes.Attendance"),
+            _model("engagement.Attendance"),
             "activity__course__cohort__hub",
             _attendance,
             _delete_attendance,

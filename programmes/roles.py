@@ -17,9 +17,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "programmes.cohort": ("view", "add", "change"),
         "programmes.course": ("view", "add", "change"),
         "programmes.group": ("view", "add", "change", "delete"),
-        "programmes.activity": ("view", "add", "change", "delete"),
+        "engagement.activity": ("view", "add", "change", "delete"),
         "programmes.participant": ("view", "add", "change"),
-        "programmes.attendance": ("view", "add", "change"),
+        "engagement.attendance": ("view", "add", "change"),
         "programmes.freedplace": ("view",),
         "funding.fundinground": ("view",),
         "funding.fundingdecision": ("view", "change"),
@@ -49,9 +49,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "programmes.cohort": ("view",),
         "programmes.course": ("view",),
         "programmes.group": ("view",),
-        "programmes.activity": ("view",),
+        "engagement.activity": ("view",),
         "programmes.participant": ("view",),
-        "programmes.attendance": ("view", "add", "change"),
+        "engagement.attendance": ("view", "add", "change"),
     },
 }
 

@@ -8,15 +8,14 @@ course-wide activities of their courses), and the cohorts and courses those grou
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 
 from .models import (
-    Activity,
-    Attendance,
     Cohort,
     Course,
     FreedPlace,
@@ -48,7 +47,7 @@ def facilitated_group_ids(user: User) -> QuerySet:
     return Group.objects.filter(facilitators=user).values("pk")
 
 
-def _courses_with_user_groups(user: User) -> QuerySet:
+def courses_with_user_groups(user: User) -> QuerySet:
     return Group.objects.filter(facilitators=user).values("course_id")
 
 
@@ -59,8 +58,6 @@ HUB_PATHS: dict[type[Model], str] = {
     Course: "cohort__hub",
     Group: "course__cohort__hub",
     Participant: "course__cohort__hub",
-    Activity: "course__cohort__hub",
-    Attendance: "activity__course__cohort__hub",
     HubMembership: "hub",
     FreedPlace: "course__cohort__hub",
 }
@@ -69,16 +66,11 @@ HUB_PATHS: dict[type[Model], str] = {
 FACILITATOR_SCOPES: dict[type[Model], Callable[[User], Q]] = {
     Hub: lambda user: Q(pk__in=Group.objects.filter(facilitators=user).values("course__cohort__hub")),
     Cohort: lambda user: Q(
-        pk__in=Course.objects.filter(pk__in=_courses_with_user_groups(user)).values("cohort_id")
+        pk__in=Course.objects.filter(pk__in=courses_with_user_groups(user)).values("cohort_id")
     ),
-    Course: lambda user: Q(pk__in=_courses_with_user_groups(user)),
+    Course: lambda user: Q(pk__in=courses_with_user_groups(user)),
     Group: lambda user: Q(pk__in=facilitated_group_ids(user)),
     Participant: lambda user: Q(group__in=facilitated_group_ids(user)),
-    Activity: lambda user: (
-        Q(group__in=facilitated_group_ids(user))
-        | Q(group__isnull=True, course__in=_courses_with_user_groups(user))
-    ),
-    Attendance: lambda user: Q(participant__group__in=facilitated_group_ids(user)),
 }
 
 
@@ -119,166 +111,10 @@ def may_change(obj: Model, user: User) -> bool:
     return administered(type(obj)._default_manager.filter(pk=obj.pk), user).exists()
 
 
-def register_roster(*, activity: Activity, user: User | None = None) -> QuerySet[Participant]:
-    """Who is on the register of ``activity``: its group's, or its course's, live participants
-    (only those ``user`` may see: a facilitator marks their own groups)."""
-    participants = Participant.objects.filter(
-        course_id=activity.course_id, status__in=Participant.LIVE_STATUSES
+def own_enrolment(request: HttpRequest, pk: int, *related: str) -> Participant:
+    """The signed-in user's own enrolment (with ``related`` rows joined too), or 404."""
+    return get_object_or_404(
+        Participant.objects.select_related("course__programme", "course__cohort__hub", "group", *related),
+        pk=pk,
+        user=request.user,
     )
-    if user is not None:
-        participants = visible_to(participants, user)
-    if activity.group_id:
-        participants = participants.filter(group_id=activity.group_id)
-    return participants.select_related("user", "group").order_by("user__full_name", "user__email")
-
-
-def calendar_activities(*, user: User, since: date | None = None) -> QuerySet[Activity]:
-    """Sessions and deadlines for a participant's live enrolments and a facilitator's groups.
-
-    Read when the feed is fetched: an inactive account has none, and a facilitator's groups
-    count only at hubs whose staff they are now (whatever facilitation was left behind)."""
-    if not user.is_active:
-        return Activity.objects.none()
-    enrolments = Participant.objects.filter(user=user, status__in=Participant.LIVE_STATUSES)
-    own_groups = enrolments.exclude(group__isnull=True).values("group_id")
-    as_participant = Q(course__in=enrolments.values("course_id")) & (
-        Q(group__isnull=True) | Q(group__in=own_groups)
-    )
-    current = Group.objects.filter(
-        facilitators=user,
-        course__cohort__hub__in=HubMembership.objects.filter(user=user).values("hub_id"),
-    )
-    as_facilitator = Q(group__in=current.values("pk")) | Q(
-        group__isnull=True, course__in=current.values("course_id")
-    )
-    activities = Activity.objects.filter(as_participant | as_facilitator)
-    if since is not None:
-        activities = activities.filter(Q(starts_at__date__gte=since) | Q(due_on__gte=since))
-    return activities.select_related("course__programme", "course__cohort__hub", "group").distinct()
-
-
-ENGAGEMENT_BANDS = 10  # the staff charts' 10%-wide bands (100% goes in the top one)
-
-
-def course_engagement(*, course, participants: QuerySet[Participant] | None = None) -> dict:
-    """For staff: the tallies of the course's live ``participants`` (those they may see) in
-    one query whatever the size of the course (each group's spread counted in the database, one
-    conditional count per band, with its tallied and at-risk counts and latest tally, summed
-    here over the groups) and the at-risk ones as a query for the page to paginate (their
-    number is known already: no second count)."""
-    from django.db.models import Count, Max
-
-    from .models import EngagementTally
-
-    tallies = EngagementTally.objects.filter(
-        participant__course=course, participant__status__in=Participant.LIVE_STATUSES
-    )
-    if participants is not None:  # None: all of the course's (its hub's administrators)
-        tallies = tallies.filter(participant__in=participants)
-    width = 100 // ENGAGEMENT_BANDS
-    top = ENGAGEMENT_BANDS - 1
-    bands = {
-        f"band_{i}": Count(
-            "pk",
-            filter=Q(percent__gte=i * width) & (Q(percent__lt=(i + 1) * width) if i < top else Q()),
-        )
-        for i in range(ENGAGEMENT_BANDS)
-    }
-    spread = list(
-        tallies.values("participant__group__name")
-        .annotate(
-            **bands,
-            tallied=Count("pk"),
-            at_risk=Count("pk", filter=Q(on_track=False)),
-            computed_at=Max("computed_at"),
-        )
-        .order_by("participant__group__name")
-    )
-    groups = sorted(
-        (row["participant__group__name"] or "No group", [row[f"band_{i}"] for i in range(ENGAGEMENT_BANDS)])
-        for row in spread
-    )
-    return {
-        "tallied": sum(row["tallied"] for row in spread),
-        "computed_at": max((row["computed_at"] for row in spread), default=None),
-        "at_risk": tallies.filter(on_track=False)
-        .select_related("participant__user", "participant__group")
-        .order_by("percent", "participant__user__email", "pk"),
-        "at_risk_count": sum(row["at_risk"] for row in spread),
-        "groups": groups,
-    }
-
-
-def group_grid(*, group, today: date | None = None) -> tuple[list, list]:
-    """Participants x activities of a group:
-    (activities, [(participant, [(mark or None, state), ...], tally)]), state as in engagement."""
-    from django.utils import timezone
-
-    from .engagement import activity_state, group_registers
-    from .models import EngagementTally
-
-    today = today or timezone.localdate()
-    activities = list(
-        Activity.objects.filter(course_id=group.course_id)
-        .filter(Q(group__isnull=True) | Q(group=group))
-        .order_by("starts_at", "due_on", "title")
-    )
-    participants = list(
-        Participant.objects.filter(group=group, status__in=Participant.LIVE_STATUSES)
-        .select_related("user")
-        .order_by("user__email")
-    )
-    marks = {
-        (a.participant_id, a.activity_id): a.status
-        for a in Attendance.objects.filter(participant__in=participants, activity__in=activities).only(
-            "participant_id", "activity_id", "status"
-        )
-    }
-    taken = group_registers(activities=activities, group_id=group.pk)
-    tallies = {t.participant_id: t for t in EngagementTally.objects.filter(participant__in=participants)}
-
-    def cell(p: Participant, a: Activity) -> tuple[str | None, str]:
-        mark = marks.get((p.pk, a.pk))
-        return mark, activity_state(a, mark=mark, register_taken=a.pk in taken, today=today)
-
-    rows = [(p, [cell(p, a) for a in activities], tallies.get(p.pk)) for p in participants]
-    return activities, rows
-
-
-def courses_at_risk(*, user: User, request=None) -> list[Course]:
-    """The courses ``user`` sees that have participants still on them, each with ``live`` (the
-    participants the user sees) and ``at_risk`` (those of them below the engagement bar): two
-    queries, however many courses (the admin home's "Participants at risk").
-
-    The counts are one grouping of the live participants by course id (one hash join with the
-    tallies), not a grouping by every column of course, cohort, hub and programme (which sorted
-    all the hub's participants, spilling to disk); with ``request`` the scope is read once
-    (``programmes.staff_scope``) and a hub administrator's participants need no matching."""
-    from django.db.models import Count
-
-    from .staff_scope import request_scope, visible_in_request
-
-    participants = Participant.objects.filter(status__in=Participant.LIVE_STATUSES)
-    if request is None:
-        courses = visible_to(Course.objects.all(), user)
-        participants = visible_to(participants, user)
-    else:
-        courses = visible_in_request(Course.objects.all(), request)
-        scope = request_scope(request)
-        if not user.is_superuser and (scope.facilitates_elsewhere or not scope.hub_ids):
-            participants = visible_in_request(participants, request)  # a facilitator: their groups'
-    counts = {
-        row["course_id"]: row
-        for row in participants.filter(course__in=courses.values("pk"))
-        .order_by()
-        .values("course_id")
-        .annotate(live=Count("pk"), at_risk=Count("pk", filter=Q(tally__on_track=False)))
-    }
-    found = list(
-        courses.filter(pk__in=list(counts))
-        .select_related("programme", "cohort__hub")
-        .order_by("-delivery_start", "programme__code", "cohort__hub__name")
-    )
-    for course in found:
-        course.live, course.at_risk = counts[course.pk]["live"], counts[course.pk]["at_risk"]
-    return found

@@ -448,9 +448,9 @@ class Trial:
         from django.db import connection
         from django.utils import timezone
 
-        from programmes.engagement import TALLY_LOCK_SPACE, tally_courses
-        from programmes.models import EngagementTally
-        from programmes.tasks import tally_all_courses
+        from engagement.models import EngagementTally
+        from engagement.tally import TALLY_LOCK_SPACE, tally_courses
+        from engagement.tasks import tally_all_courses
 
         name = "pg_terminate_backend during the nightly tally, 2 times"
         say(f"scenario: {name}")
@@ -566,7 +566,7 @@ class Trial:
         return outcome
 
     def tallies(self) -> dict:
-        from programmes.models import EngagementTally
+        from engagement.models import EngagementTally
 
         return {
             row[0]: row[1:]

@@ -11,18 +11,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import User
+from engagement.models import Activity
 from funding.models import FundingRound
-from programmes.models import (
-    Activity,
-    Cohort,
-    Course,
-    Group,
-    Hub,
-    HubMembership,
-    LeadProvider,
-    Participant,
-    Programme,
-)
+from programmes.models import Cohort, Course, Group, Hub, HubMembership, LeadProvider, Participant, Programme
 from programmes.services import delivery_end_for, hub_membership_add, participant_enrol
 
 LONDON = ZoneInfo("Europe/London")

@@ -11,18 +11,9 @@ from accounts.models import User
 from applications.models import Application, Endorsement
 from assessment.models import Entry, MarkingAssignment, Submission
 from assessment.services import window_create
+from engagement.models import Activity, Attendance, EngagementTally
 from funding.models import FundingDecision, FundingReview, FundingRound
-from programmes.models import (
-    Activity,
-    Attendance,
-    Cohort,
-    Course,
-    EngagementTally,
-    Group,
-    HubMembership,
-    Participant,
-    Programme,
-)
+from programmes.models import Cohort, Course, Group, HubMembership, Participant, Programme
 from tests.factories import ActivityFactory, GroupFactory, HubStaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +92,8 @@ def test_changelist_queries_do_not_grow_with_rows(client, model):
     activity = ActivityFactory(group=group)
     staff = HubStaffFactory(hub=group.course.cohort.hub)
     client.force_login(staff)
-    url = reverse(f"admin:programmes_{model}_changelist")
+    app = "engagement" if model in ("activity", "attendance") else "programmes"
+    url = reverse(f"admin:{app}_{model}_changelist")
 
     grow(model, group, activity, 0, 10)
     client.get(url)  # warm the session and content types
@@ -209,8 +201,8 @@ def staff_pages(group: Group, activity: Activity) -> dict[str, str]:
         for app, model in [
             ("applications", "application"),
             ("programmes", "participant"),
-            ("programmes", "attendance"),
-            ("programmes", "activity"),
+            ("engagement", "attendance"),
+            ("engagement", "activity"),
             ("programmes", "group"),
             ("programmes", "course"),
             ("programmes", "cohort"),
@@ -235,7 +227,7 @@ def staff_pages(group: Group, activity: Activity) -> dict[str, str]:
         ),
         "course page": reverse("admin:programmes_course_change", args=[course.pk]),
         "group page": reverse("admin:programmes_group_change", args=[group.pk]),
-        "activity page": reverse("admin:programmes_activity_change", args=[activity.pk]),
+        "activity page": reverse("admin:engagement_activity_change", args=[activity.pk]),
         "assessment window page": reverse(
             "admin:assessment_assessmentwindow_change", args=[course.assessment_window.pk]
         ),
@@ -253,7 +245,7 @@ def staff_pages(group: Group, activity: Activity) -> dict[str, str]:
         "funding report": reverse("admin:funding_fundingdecision_report"),
         "course engagement": reverse("admin:programmes_course_engagement", args=[course.pk]),
         "group grid": reverse("admin:programmes_group_grid", args=[group.pk]),
-        "register": reverse("admin:programmes_activity_register", args=[activity.pk]),
+        "register": reverse("admin:engagement_activity_register", args=[activity.pk]),
         "assessment manage": reverse("admin:assessment_window_manage", args=[course.assessment_window.pk]),
     }
 

@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from programmes.models import Attendance
-from programmes.services import EnrolmentError, participant_withdraw, register_save
+from engagement.models import Attendance
+from engagement.services import register_save
+from programmes.services import EnrolmentError, participant_withdraw
 from tests.factories import ActivityFactory, GroupFactory, HubStaffFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def session():
 
 
 def register_url(activity):
-    return reverse("admin:programmes_activity_register", args=[activity.pk])
+    return reverse("admin:engagement_activity_register", args=[activity.pk])
 
 
 def test_facilitator_takes_and_corrects_a_register(client, session):
@@ -161,7 +162,7 @@ def test_mark_everyone_attended_on_a_taken_register_changes_nothing_until_saved(
 
 
 def test_saving_a_register_records_it_for_the_groups_on_it(session):
-    from programmes.models import Register
+    from engagement.models import Register
 
     activity, (p1, p2, p3), facilitator = session
     register_save(activity=activity, marks={p1.pk: "attended"}, by=facilitator)

@@ -10,18 +10,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from programmes.models import (
-    Activity,
-    Attendance,
-    Cohort,
-    Course,
-    Group,
-    Hub,
-    HubMembership,
-    Participant,
-    Programme,
-)
-from programmes.services import register_save
+from engagement.models import Activity, Attendance
+from engagement.services import register_save
+from programmes.models import Cohort, Course, Group, Hub, HubMembership, Participant, Programme
 from tests.factories import (
     ActivityFactory,
     CohortFactory,
@@ -124,8 +115,16 @@ def expected_visible(cast, user_key: str, model: str) -> tuple[set, set]:
     return {row.pk for row in visible}, {row.pk for row in hidden}
 
 
+# The app each model belongs to (the admin's URL names start with it).
+APP = {"activity": "engagement", "attendance": "engagement"}
+
+
+def admin_name(model: str, view: str) -> str:
+    return f"admin:{APP.get(model, 'programmes')}_{model}_{view}"
+
+
 def change_url(model: str, pk: int) -> str:
-    return reverse(f"admin:programmes_{model}_change", args=[pk])
+    return reverse(admin_name(model, "change"), args=[pk])
 
 
 @pytest.mark.parametrize("model", list(MODELS))
@@ -135,7 +134,7 @@ def test_scoping_matrix(client, cast, model, user_key):
     visible, hidden = expected_visible(cast, user_key, model)
 
     # List: exactly the visible rows.
-    response = client.get(reverse(f"admin:programmes_{model}_changelist"))
+    response = client.get(reverse(admin_name(model, "changelist")))
     assert response.status_code == 200
     listed = {row.pk for row in response.context["cl"].result_list}
     assert listed == visible
@@ -150,13 +149,13 @@ def test_scoping_matrix(client, cast, model, user_key):
     # Delete of a hidden row never deletes it.
     model_class = type(MODELS[model][0](cast["a"])[0])
     for pk in hidden:
-        client.post(reverse(f"admin:programmes_{model}_delete", args=[pk]), {"post": "yes"})
+        client.post(reverse(admin_name(model, "delete"), args=[pk]), {"post": "yes"})
         assert model_class.objects.filter(pk=pk).exists()
 
     # Action (CSV export) on every row's id exports only the visible ones.
     everything = [row.pk for row in MODELS[model][0](cast["a"]) + MODELS[model][0](cast["b"])]
     response = client.post(
-        reverse(f"admin:programmes_{model}_changelist"),
+        reverse(admin_name(model, "changelist")),
         {"action": "export_as_csv", "_selected_action": everything},
     )
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
@@ -167,10 +166,10 @@ def test_scoping_matrix(client, cast, model, user_key):
 def test_hub_admin_deletes_own_activity_but_facilitator_cannot(client, cast):
     activity = cast["a"].course_activity
     client.force_login(cast["fran"])
-    client.post(reverse("admin:programmes_activity_delete", args=[activity.pk]), {"post": "yes"})
+    client.post(reverse("admin:engagement_activity_delete", args=[activity.pk]), {"post": "yes"})
     assert Activity.objects.filter(pk=activity.pk).exists()
     client.force_login(cast["sam"])
-    client.post(reverse("admin:programmes_activity_delete", args=[activity.pk]), {"post": "yes"})
+    client.post(reverse("admin:engagement_activity_delete", args=[activity.pk]), {"post": "yes"})
     assert not Activity.objects.filter(pk=activity.pk).exists()
 
 
@@ -178,7 +177,7 @@ def test_an_activity_with_marks_is_not_deleted_by_hub_staff(client, cast):
     # Deleting it would delete attendance marks, which hub staff may not delete.
     activity = cast["a"].activity
     client.force_login(cast["sam"])
-    response = client.post(reverse("admin:programmes_activity_delete", args=[activity.pk]), {"post": "yes"})
+    response = client.post(reverse("admin:engagement_activity_delete", args=[activity.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert Attendance.objects.filter(activity=activity).exists()
 
@@ -212,7 +211,7 @@ def test_hub_choices_filters_and_autocomplete_show_only_own_hub(client, cast):
 
     response = client.get(
         reverse("admin:autocomplete"),
-        {"app_label": "programmes", "model_name": "activity", "field_name": "group", "term": ""},
+        {"app_label": "engagement", "model_name": "activity", "field_name": "group", "term": ""},
     )
     assert response.status_code == 200
     ids = {int(result["id"]) for result in response.json()["results"]}
@@ -229,7 +228,7 @@ def test_facilitator_cannot_add_cohorts_or_change_participants(client, cast):
 
 def test_role_groups_carry_only_their_permissions(cast):
     fran_perms = cast["fran"].get_all_permissions()
-    assert "programmes.change_attendance" in fran_perms
+    assert "engagement.change_attendance" in fran_perms
     assert "programmes.change_participant" not in fran_perms
     assert "programmes.add_cohort" in cast["sam"].get_all_permissions()
     assert not Permission.objects.filter(user=cast["sam"]).exists()  # only through the group
@@ -240,7 +239,7 @@ def test_a_groups_activity_always_belongs_to_the_groups_course(client, cast):
     client.force_login(cast["sam"])
     other_course = CourseFactory(cohort=a.cohort, programme=Programme.objects.get(code="NPQSL"))
     response = client.post(
-        reverse("admin:programmes_activity_change", args=[a.activity.pk]),
+        reverse("admin:engagement_activity_change", args=[a.activity.pk]),
         {
             "course": other_course.pk,
             "group": a.group.pk,

@@ -24,7 +24,8 @@ from assessment.services import (
     submission_create,
     window_create,
 )
-from programmes.models import EngagementTally, Programme
+from engagement.models import EngagementTally
+from programmes.models import Programme
 from tests.factories import CourseFactory, GroupFactory, HubMembershipFactory, ParticipantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -22,7 +22,8 @@ from assessment.services import (
     submission_create,
     window_create,
 )
-from programmes.models import EngagementTally, Participant
+from engagement.models import EngagementTally
+from programmes.models import Participant
 from tests.factories import CourseFactory, GroupFactory, HubStaffFactory, ParticipantFactory
 from tests.test_assessment import docx, words
 

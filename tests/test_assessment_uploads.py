@@ -25,7 +25,7 @@ from assessment.documents import count_words, docx_text
 from assessment.models import Entry, MarkingAssignment, Submission
 from assessment.services import AssessmentError, entry_for, markers_assign, submission_create, window_create
 from assessment.uploads import UploadLimitHandler
-from programmes.models import EngagementTally
+from engagement.models import EngagementTally
 from tests.factories import CourseFactory, GroupFactory, HubMembershipFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from assessment.models import MarkingAssignment, Submission
 from assessment.services import markers_assign, results_release, window_create
-from programmes.models import EngagementTally
+from engagement.models import EngagementTally
 from tests.browser import browser_page, screenshot, sign_in
 from tests.factories import PASSWORD, CourseFactory, GroupFactory, HubStaffFactory, ParticipantFactory
 

@@ -8,9 +8,9 @@ from datetime import datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
-from programmes.engagement import tally_course
-from programmes.models import Activity, Attendance
-from programmes.services import register_save
+from engagement.models import Activity, Attendance
+from engagement.services import register_save
+from engagement.tally import tally_course
 from tests.browser import browser_page, screenshot, sign_in
 from tests.factories import (
     LONDON,
@@ -138,7 +138,7 @@ def test_the_engagement_pages_fit_desktop_and_phone(live_server, chromium_path, 
             )
             fits(page, f"grid-{size}")
             seminar = Activity.objects.get(code="seminar-2")
-            page.goto(f"{base}/admin/programmes/activity/{seminar.pk}/register/")
+            page.goto(f"{base}/admin/engagement/activity/{seminar.pk}/register/")
             page.get_by_role("button", name="Mark everyone attended").click()
             assert page.locator('input[value="attended"]:checked').count() == 5
             fits(page, f"register-{size}")

@@ -7,7 +7,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from programmes.services import calendar_feed_rotate, participant_withdraw, sync_staff_access
+from engagement.services import calendar_feed_rotate
+from programmes.services import participant_withdraw, sync_staff_access
 from tests.factories import LONDON, ActivityFactory, GroupFactory, HubStaffFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,10 +14,10 @@ from django.urls import reverse
 
 from applications.models import Application
 from applications.services import application_submit
+from engagement.models import Attendance, EngagementTally
 from funding.models import FundingReview, Institution
 from npq_portal.csv_export import FORMULA_STARTS, csv_response, safe_cell
 from programmes.admin import export_as_csv
-from programmes.models import Attendance, EngagementTally
 from tests.factories import (
     ActivityFactory,
     ApplicationFactory,

@@ -32,7 +32,7 @@ from dfe.models import (
     Schedule,
 )
 from dfe.services import token_set
-from programmes.models import Attendance, EngagementTally
+from engagement.models import Attendance, EngagementTally
 from tests.conftest import need
 from tests.factories import ActivityFactory, CourseFactory, GroupFactory, LeadProviderFactory
 from tests.test_dfe_link import accepted_through_dfe, dfe_application, endorsed

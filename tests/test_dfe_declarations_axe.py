@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dfe.declarations import freeze_evidence
 from dfe.models import Declaration, DfeApplication, Milestone, Schedule
-from programmes.models import Attendance
+from engagement.models import Attendance
 from tests.browser import CHROMIUM_ARGS
 from tests.factories import ActivityFactory, ApplicationFactory, HubStaffFactory, ParticipantFactory
 from tests.test_accessibility import Crawl, session_cookie

@@ -6,9 +6,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from programmes.engagement import distribution, tally_course
-from programmes.models import Attendance, EngagementTally, Register
-from programmes.services import participant_withdraw, register_save
+from engagement.models import Attendance, EngagementTally, Register
+from engagement.services import register_save
+from engagement.tally import distribution, tally_course
+from programmes.services import participant_withdraw
 from tests.conftest import need
 from tests.factories import LONDON, ActivityFactory, GroupFactory, ParticipantFactory, UserFactory
 
@@ -155,7 +156,7 @@ def test_the_tally_is_set_based(course_setup, django_assert_max_num_queries):
 def test_saving_registers_queues_one_tally_per_burst(
     course_setup, django_capture_on_commit_callbacks, settings, monkeypatch
 ):
-    from programmes.tasks import tally_course_task
+    from engagement.tasks import tally_course_task
 
     group, course, p, seminar, diagnostic, reflection, future = course_setup
     settings.TALLY_DEBOUNCE_SECONDS = 30
@@ -183,7 +184,7 @@ def test_saving_registers_queues_one_tally_per_burst(
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_tally_task_runs_on_a_real_worker(celery_worker_process):
-    from programmes.tasks import tally_course_task
+    from engagement.tasks import tally_course_task
 
     group = GroupFactory()
     p = ParticipantFactory(group=group)
@@ -243,7 +244,7 @@ def test_distribution_bands():
 
 
 def test_the_nightly_job_tallies_every_course_in_one_statement(django_assert_max_num_queries):
-    from programmes.tasks import tally_all_courses
+    from engagement.tasks import tally_all_courses
 
     participants = []
     for _ in range(3):

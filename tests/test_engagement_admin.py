@@ -8,8 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from programmes.engagement import tally_course
-from programmes.services import register_save, sync_staff_access
+from engagement.services import register_save
+from engagement.tally import tally_course
+from programmes.services import sync_staff_access
 from tests.factories import (
     LONDON,
     ActivityFactory,

@@ -10,8 +10,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from programmes.checkins import CheckinError, checkin_confirm, checkin_log
-from programmes.models import MentorCheckin
+from engagement.checkins import CheckinError, checkin_confirm, checkin_log
+from engagement.models import MentorCheckin
 from tests.factories import LONDON, CohortFactory, CourseFactory, GroupFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +107,7 @@ def bad_checkin(participant, *, confirmed: bool = False) -> MentorCheckin:
 def test_an_earlier_check_in_dated_outside_the_course_cannot_be_confirmed(
     client, participant, django_capture_on_commit_callbacks
 ):
-    from programmes import checkins
+    from engagement import checkins
 
     bad = bad_checkin(participant)
     token = "old-token"

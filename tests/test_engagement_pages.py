@@ -8,9 +8,10 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 
-from programmes.engagement import tally_course
-from programmes.models import MentorCheckin
-from programmes.services import participant_withdraw, register_save
+from engagement.models import MentorCheckin
+from engagement.services import register_save
+from engagement.tally import tally_course
+from programmes.services import participant_withdraw
 from tests.factories import LONDON, ActivityFactory, GroupFactory, HubStaffFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,16 +9,18 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from programmes.engagement import (
+from engagement.lms_import import import_lms_completions
+from engagement.models import Activity, Attendance, EngagementTally, Register
+from engagement.services import register_save
+from engagement.tally import (
     TASK_RECORD_DAYS,
     State,
     awaiting_records,
     participant_activities,
     tally_course,
 )
-from programmes.lms_import import import_lms_completions
-from programmes.models import Activity, Attendance, EngagementTally, Participant, Register
-from programmes.services import register_save, sync_staff_access
+from programmes.models import Participant
+from programmes.services import sync_staff_access
 from tests.factories import (
     LONDON,
     ActivityFactory,

@@ -33,11 +33,12 @@ from applications.models import Application
 from applications.services import application_accept, application_submit, endorsement_decide
 from assessment.models import Submission
 from assessment.services import entry_for, markers_assign, submission_create, window_create
+from engagement.checkins import checkin_log
+from engagement.models import EngagementTally
+from engagement.services import calendar_feed_rotate
 from funding import checker
 from funding.models import IttProvider
-from programmes.checkins import checkin_log
-from programmes.models import EngagementTally, Programme
-from programmes.services import calendar_feed_rotate
+from programmes.models import Programme
 from tests.factories import (
     PASSWORD,
     ApplicationFactory,

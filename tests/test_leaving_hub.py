@@ -22,8 +22,10 @@ from assessment.services import (
     submission_create,
     window_create,
 )
-from programmes.models import CalendarFeed, EngagementTally, HubMembership
-from programmes.services import calendar_feed_rotate, membership_end, user_deactivate
+from engagement.models import CalendarFeed, EngagementTally
+from engagement.services import calendar_feed_rotate
+from programmes.models import HubMembership
+from programmes.services import membership_end, user_deactivate
 from tests.factories import (
     ActivityFactory,
     CourseFactory,

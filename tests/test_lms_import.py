@@ -5,9 +5,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
+from engagement.lms_import import import_lms_completions
+from engagement.models import Activity, Attendance
 from funding.imports import MalformedFile
-from programmes.lms_import import import_lms_completions
-from programmes.models import Activity, Attendance, Participant
+from programmes.models import Participant
 from programmes.selectors import visible_to
 from tests.factories import ActivityFactory, GroupFactory, HubStaffFactory, ParticipantFactory
 
@@ -73,7 +74,7 @@ def test_the_file_loads_in_one_transaction(course, monkeypatch):
     def failing(**kwargs):
         raise RuntimeError("broker went away")
 
-    monkeypatch.setattr("programmes.lms_import.schedule_tally", failing)
+    monkeypatch.setattr("engagement.lms_import.schedule_tally", failing)
     with pytest.raises(RuntimeError):
         run(
             b"participant,activity_code,completed_at\r\nalice@school.example,unit-1,2025-11-20\r\nben@school.example,unit-1,2025-11-20\r\n"
@@ -92,7 +93,7 @@ def test_staff_import_from_admin_matches_only_their_hub(client, course):
         "lms.csv",
         b"participant,activity_code,completed_at\r\nalice@school.example,unit-1,2025-11-20\r\ncarol@elsewhere.example,unit-1,2025-11-20\r\n",
     )
-    response = client.post(reverse("admin:programmes_activity_lms_import"), {"file": upload})
+    response = client.post(reverse("admin:engagement_activity_lms_import"), {"file": upload})
     html = response.content.decode()
     assert "2 rows read: 1 marked completed" in html
     assert "Line 3: no participant with email or TRN &#x27;carol@elsewhere.example&#x27;" in html

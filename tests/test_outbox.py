@@ -444,7 +444,7 @@ def test_the_sweeper_is_a_job_run_every_minute(settings):
 
 
 def test_the_nightly_tally_is_retried_after_a_database_error(celery_retries, monkeypatch):
-    from programmes import tasks
+    from engagement import tasks
     from tests.factories import ParticipantFactory
 
     ParticipantFactory()

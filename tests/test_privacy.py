@@ -27,21 +27,14 @@ from django.utils import timezone
 from applications.models import Application, Employment, Endorsement, FundedPlaceChange, Transition
 from assessment.models import AssessmentWindow, Entry, MarkingAssignment, Outcome, Submission
 from dfe.models import Declaration, DfeApplication, DfeWrite, Evidence, LeadProviderStaff
+from engagement.models import Attendance, CalendarFeed, EngagementTally, MentorCheckin
 from funding.models import FundingDecision, FundingReview, FundingReviewUpdate
 from notifications.models import JobRun, Notification
 from privacy.models import AccessLogEntry, ErasureRecord, RetentionRule, RetentionRun, SubjectAccessExport
 from privacy.registry import personal_entries
 from privacy.retention import retention_apply, retention_report
 from privacy.services import erase_person, export_request
-from programmes.models import (
-    Attendance,
-    CalendarFeed,
-    EngagementTally,
-    FreedPlace,
-    HubMembership,
-    MentorCheckin,
-    Participant,
-)
+from programmes.models import FreedPlace, HubMembership, Participant
 from tests.factories import (
     TOTP_SECRET,
     ActivityFactory,

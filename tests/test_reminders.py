@@ -10,6 +10,8 @@ from django.urls import reverse
 
 from applications.models import Application
 from applications.services import application_submit
+from engagement.models import Attendance
+from engagement.tally import tally_course
 from funding.models import Institution
 from notifications.models import JobRun, Notification
 from notifications.reminders import (
@@ -20,8 +22,6 @@ from notifications.reminders import (
     registration_deadline,
 )
 from notifications.services import deliver_notification, notify, run_job
-from programmes.engagement import tally_course
-from programmes.models import Attendance
 from programmes.services import sync_staff_access
 from tests.factories import (
     LONDON,

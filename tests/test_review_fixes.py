@@ -13,10 +13,11 @@ from applications.services import (
     application_withdraw,
     employment_change_request,
 )
+from engagement.models import Attendance
+from engagement.tally import tally_course
 from funding.models import Institution
 from notifications.models import Notification
-from programmes.engagement import tally_course
-from programmes.models import Attendance, HubMembership, Participant
+from programmes.models import HubMembership, Participant
 from programmes.services import participant_withdraw, sync_staff_access
 from tests.factories import (
     ActivityFactory,
@@ -102,10 +103,10 @@ def test_a_facilitator_sees_and_marks_only_their_own_groups(client):
     client.force_login(fran)
     page = client.get(reverse("admin:programmes_course_engagement", args=[mine.course_id]))
     assert [t.participant for t in page.context["at_risk"]] == [me]
-    register = client.get(reverse("admin:programmes_activity_register", args=[conference.pk]))
+    register = client.get(reverse("admin:engagement_activity_register", args=[conference.pk]))
     assert [p for p, _ in register.context["form"].rows()] == [me]
     client.post(
-        reverse("admin:programmes_activity_register", args=[conference.pk]),
+        reverse("admin:engagement_activity_register", args=[conference.pk]),
         {f"p{me.pk}": "attended", f"p{other.pk}": "attended"},
     )
     assert Attendance.objects.get(participant=other).status == "absent"
@@ -215,7 +216,7 @@ def test_just_under_90_percent_is_not_on_track_and_gives_no_assessment_access():
     from decimal import Decimal
 
     from assessment.services import entry_for, window_create
-    from programmes.models import EngagementTally
+    from engagement.models import EngagementTally
     from tests.factories import LONDON
 
     group = GroupFactory()

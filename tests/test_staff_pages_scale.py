@@ -10,9 +10,11 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
-from programmes.engagement import distribution
-from programmes.models import EngagementTally, Group, HubMembership, Participant
-from programmes.selectors import HUB_PATHS, course_engagement, visible_to
+from engagement.models import EngagementTally
+from engagement.selectors import course_engagement
+from engagement.tally import distribution
+from programmes.models import Group, HubMembership, Participant
+from programmes.selectors import HUB_PATHS, visible_to
 from programmes.staff_scope import visible_in_request
 from tests.factories import (
     ActivityFactory,
@@ -116,7 +118,8 @@ def test_the_group_filter_answers_any_text_without_an_error(client, typed):
     client.force_login(HubStaffFactory(hub=group.course.cohort.hub))
     for model in ("participant", "activity", "attendance"):
         name = "participant__group__name__icontains" if model == "attendance" else "group__name__icontains"
-        page = client.get(reverse(f"admin:programmes_{model}_changelist"), {name: typed})
+        app = "programmes" if model == "participant" else "engagement"
+        page = client.get(reverse(f"admin:{app}_{model}_changelist"), {name: typed})
         assert page.status_code == 200
         assert "<script>alert(1)</script>" not in page.content.decode()
 
@@ -253,7 +256,7 @@ def test_a_group_name_is_text_in_its_chart_and_the_awaiting_list(client):
 def test_the_awaiting_list_shows_each_group_still_without_a_register_with_titles_as_text(client):
     from django.utils import timezone
 
-    from programmes.models import Register
+    from engagement.models import Register
 
     group = GroupFactory(name="Tuesday", capacity=10)
     other = GroupFactory(name="Thursday", course=group.course, capacity=10)
@@ -271,7 +274,7 @@ def test_the_awaiting_list_shows_each_group_still_without_a_register_with_titles
     ]
     assert "<img src=x" not in html and "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in html
     assert "Registered seminar" not in html
-    assert reverse("admin:programmes_activity_register", args=[waiting.pk]) in html
+    assert reverse("admin:engagement_activity_register", args=[waiting.pk]) in html
     assert reverse("admin:programmes_group_grid", args=[other.pk]) in html
 
 
@@ -296,7 +299,7 @@ def test_a_hubs_marks_are_counted_up_to_a_cap_and_the_list_says_more_than(client
     for participant in [ParticipantFactory(group=group) for _ in range(61)]:
         participant.attendances.create(activity=activity, status="attended")
     client.force_login(HubStaffFactory(hub=group.course.cohort.hub))
-    url = reverse("admin:programmes_attendance_changelist")
+    url = reverse("admin:engagement_attendance_changelist")
     html = client.get(url).content.decode()
     assert "More than 60 attendance marks: filter or search to narrow the list" in html
     assert "More than 60 results" in html and "60 results" not in html.replace("More than 60 results", "")

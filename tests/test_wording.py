@@ -164,7 +164,7 @@ def test_import_summaries_agree_with_their_number(rows, text):
 @pytest.mark.django_db
 def test_opening_a_window_for_one_participant_says_one_entry(client):
     from assessment.services import window_create
-    from programmes.models import EngagementTally
+    from engagement.models import EngagementTally
     from tests.factories import CourseFactory, GroupFactory, ParticipantFactory
 
     course = CourseFactory()

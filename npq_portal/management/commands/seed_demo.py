@@ -5,7 +5,7 @@ from django.core import mail
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-from programmes.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_totp_code, seed_demo
+from npq_portal.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_totp_code, seed_demo
 
 
 class Command(BaseCommand):

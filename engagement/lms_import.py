@@ -34,9 +34,10 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from funding.imports import MalformedFile, decode
+from programmes.models import Participant
 
-from .engagement import DONE, schedule_tally
-from .models import Activity, Attendance, Participant
+from .models import Activity, Attendance
+from .tally import DONE, schedule_tally
 
 COLUMNS = {"participant", "activity_code", "completed_at"}
 
@@ -255,7 +256,7 @@ def import_lms_completions(
         _write_marks(writes, by=by)
 
     # Those without a completion in the export have missed an activity the file included once
-    # it is past (programmes.engagement: "recorded").
+    # it is past (engagement.tally: "recorded").
     included = sorted({activity for _, _, activity in resolved})
     if included:
         Activity.objects.filter(OneOf(F("pk"), included)).update(imported_on=timezone.localdate())

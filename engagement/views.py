@@ -1,4 +1,4 @@
-"""Participant- and facilitator-facing pages of the delivery model."""
+"""Participant-facing engagement pages: an enrolment's engagement and check-ins, the calendar."""
 
 import re
 from datetime import date
@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from npq_portal.dates import parse_typed_date
+from programmes.models import Participant
+from programmes.selectors import own_enrolment
 
 from .checkins import (
     CheckinError,
@@ -24,11 +26,11 @@ from .checkins import (
     checkin_log,
     checkin_status,
 )
-from .engagement import ENGAGEMENT_BAR, TASK_RECORD_DAYS, State, participant_activities
 from .ical import render_calendar
-from .models import CalendarFeed, Participant
+from .models import CalendarFeed
 from .selectors import calendar_activities
 from .services import calendar_feed_rotate
+from .tally import ENGAGEMENT_BAR, TASK_RECORD_DAYS, State, participant_activities
 
 FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -37,7 +39,7 @@ FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 def calendar_page(request: HttpRequest) -> HttpResponse:
     feed = CalendarFeed.objects.filter(user=request.user).first()
     feed_url = request.build_absolute_uri(reverse("calendar_feed", args=[feed.token])) if feed else None
-    return render(request, "programmes/calendar.html", {"feed_url": feed_url})
+    return render(request, "engagement/calendar.html", {"feed_url": feed_url})
 
 
 @login_required
@@ -65,19 +67,10 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-def own_enrolment(request: HttpRequest, pk: int) -> Participant:
-    """The signed-in user's own enrolment, or 404."""
-    return get_object_or_404(
-        Participant.objects.select_related("course__programme", "course__cohort__hub", "group", "tally"),
-        pk=pk,
-        user=request.user,
-    )
-
-
 @login_required
 def enrolment(request: HttpRequest, pk: int) -> HttpResponse:
     """A participant's engagement, activities, check-ins and what to do next."""
-    participant = own_enrolment(request, pk)
+    participant = own_enrolment(request, pk, "tally")
     tally = getattr(participant, "tally", None)
     now = timezone.now()
     today = timezone.localdate()
@@ -93,7 +86,7 @@ def enrolment(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     return render(
         request,
-        "programmes/enrolment.html",
+        "engagement/enrolment.html",
         {
             "participant": participant,
             "tally": tally,
@@ -181,5 +174,5 @@ def checkin_confirm_page(request: HttpRequest, token: str) -> HttpResponse:
             return render(
                 request, "applications/endorsement_unavailable.html", {"message": str(exc)}, status=404
             )
-        return render(request, "programmes/checkin_confirmed.html", {"checkin": checkin})
-    return render(request, "programmes/checkin_confirm.html", {"checkin": checkin})
+        return render(request, "engagement/checkin_confirmed.html", {"checkin": checkin})
+    return render(request, "engagement/checkin_confirm.html", {"checkin": checkin})

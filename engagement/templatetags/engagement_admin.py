@@ -2,12 +2,12 @@
 
 from django import template
 
-from programmes.selectors import courses_at_risk
+from engagement.selectors import courses_at_risk
 
 register = template.Library()
 
 
-@register.inclusion_tag("admin/programmes/participants_at_risk.html", takes_context=True)
+@register.inclusion_tag("admin/engagement/participants_at_risk.html", takes_context=True)
 def participants_at_risk(context) -> dict:
     request = context["request"]
     user = request.user

@@ -33,7 +33,9 @@ from django.db.models import BooleanField, Case, Exists, F, IntegerField, OuterR
 from django.db.models.functions import Cast, Round, TruncDate
 from django.utils import timezone
 
-from .models import Activity, Attendance, EngagementTally, Participant, Register
+from programmes.models import Participant
+
+from .models import Activity, Attendance, EngagementTally, Register
 
 ENGAGEMENT_BAR = Decimal("90")  # fixed by DfE
 DONE = (Attendance.Status.ATTENDED, Attendance.Status.COMPLETED)

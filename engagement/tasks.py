@@ -5,12 +5,12 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from notifications.services import RETRY_ON_OUTAGE, run_job
+from programmes.models import Course, Participant
 
-from .engagement import tally_course, tally_courses, tally_queued_key
-from .models import Course, Participant
+from .tally import tally_course, tally_courses, tally_queued_key
 
 
-@shared_task(name="programmes.tasks.tally_course", **RETRY_ON_OUTAGE)
+@shared_task(name="engagement.tasks.tally_course", **RETRY_ON_OUTAGE)
 def tally_course_task(course_id: int, today: str | None = None) -> int:
     """Recompute a course's engagement tallies. Safe to run twice or at once (so retried with
     backoff when the database or broker is away)."""
@@ -29,7 +29,7 @@ def _tally_live_courses(today: date) -> int:
     return tally_courses(course_ids=course_ids, today=today)
 
 
-@shared_task(name="programmes.tasks.tally_all_courses", **RETRY_ON_OUTAGE)
+@shared_task(name="engagement.tasks.tally_all_courses", **RETRY_ON_OUTAGE)
 def tally_all_courses(today: str | None = None) -> int:
     """Nightly: tally every course with participants still on it, in one statement; the run is
     recorded in Job runs (its count is the tallies written), which /healthz watches. Retried with

@@ -15,10 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from engagement.models import Activity
 from funding.models import FundingRound
-
-from .models import (
-    Activity,
+from programmes.models import (
     Cohort,
     Course,
     Group,
@@ -28,7 +27,7 @@ from .models import (
     Participant,
     Programme,
 )
-from .services import course_create, hub_membership_add, participant_enrol
+from programmes.services import course_create, hub_membership_add, participant_enrol
 
 LONDON = ZoneInfo("Europe/London")
 

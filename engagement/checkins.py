@@ -13,7 +13,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import MentorCheckin, Participant
+from programmes.models import Participant
+
+from .models import MentorCheckin
 
 CONFIRM_LINK_DAYS = 30
 

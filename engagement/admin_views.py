@@ -1,0 +1,368 @@
+"""Engagement's admin pages that are not a model's list or form: the register, the LMS import,
+a course's engagement and a group's grid.
+
+Each fetches its object through the ModelAdmin's scoped queryset (404 outside the user's
+scope), checks the model permission, and calls a service or selector.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import ngettext
+from django.views.generic import FormView, TemplateView
+
+from npq_portal.csv_export import csv_response
+from programmes.admin_views import AdminPageMixin
+from programmes.models import Group, Participant
+from programmes.selectors import visible_to
+from programmes.services import EnrolmentError
+
+from .models import Activity, Attendance, Register
+from .selectors import register_roster
+from .services import REGISTER_MARKS, register_save
+from .tally import state_label
+
+
+class RegisterForm(forms.Form):
+    """One radio field per participant on the register."""
+
+    def __init__(self, *args: Any, roster: list[Participant], current: dict[int, str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        choices = [(mark.value, mark.label.split(" (")[0]) for mark in REGISTER_MARKS]
+        self.roster = roster
+        for participant in roster:
+            self.fields[f"p{participant.pk}"] = forms.ChoiceField(
+                label=participant.user.get_full_name(),
+                choices=choices,
+                widget=forms.RadioSelect,
+                required=True,
+                initial=current.get(participant.pk),
+                error_messages={
+                    "required": f"Mark {participant.user.get_full_name()} as attended, absent or excused."
+                },
+            )
+
+    def marks(self) -> dict[int, str]:
+        return {int(name[1:]): value for name, value in self.cleaned_data.items()}
+
+    def rows(self):
+        return [(participant, self[f"p{participant.pk}"]) for participant in self.roster]
+
+
+class RegisterView(AdminPageMixin, FormView):
+    template_name = "admin/engagement/activity/register.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.activity = get_object_or_404(
+            self.model_admin.get_queryset(request).select_related(
+                "course__programme", "course__cohort", "group"
+            ),
+            pk=kwargs["activity_id"],
+        )
+        if not request.user.has_perm("engagement.change_attendance"):
+            raise PermissionDenied
+        self.roster = list(register_roster(activity=self.activity, user=request.user))
+        return super().dispatch(request, *args, **kwargs)
+
+    def mark_all(self) -> bool:
+        """ "Mark everyone attended" (a GET button, no script): the form opens with every row
+        attended; staff change the exceptions and save. Nothing is saved until then."""
+        return self.request.method == "GET" and self.request.GET.get("mark_all") == "attended"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        if self.mark_all():
+            current = {p.pk: Attendance.Status.ATTENDED.value for p in self.roster}
+        else:
+            current = dict(
+                Attendance.objects.filter(activity=self.activity).values_list("participant_id", "status")
+            )
+        return {**super().get_form_kwargs(), "roster": self.roster, "current": current}
+
+    def get_form_class(self):
+        return RegisterForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {
+            **super().get_context_data(**kwargs),
+            **self.admin_context(f"Register: {self.activity.title}"),
+            "activity": self.activity,
+            "marked_all": self.mark_all(),
+            "registers": list(
+                Register.objects.filter(
+                    activity=self.activity, group_id__in={p.group_id for p in self.roster}
+                ).select_related("group", "taken_by")
+            ),
+        }
+
+    def form_valid(self, form: RegisterForm) -> HttpResponse:
+        try:
+            saved = register_save(
+                activity=self.activity,
+                marks=form.marks(),
+                by=self.request.user,
+                roster={p.pk for p in self.roster},
+            )
+        except EnrolmentError as exc:
+            form.add_error(None, str(exc))
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            ngettext(
+                "Register saved: %d participant marked.", "Register saved: %d participants marked.", saved
+            )
+            % saved,
+        )
+        return redirect(reverse("admin:engagement_activity_register", args=[self.activity.pk]))
+
+
+class LmsImportForm(forms.Form):
+    file = forms.FileField(
+        label="LMS completion export (CSV)",
+        help_text="Columns: participant (email or TRN), activity_code, completed_at.",
+    )
+
+
+class LmsImportView(AdminPageMixin, FormView):
+    template_name = "admin/engagement/activity/lms_import.html"
+    form_class = LmsImportForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.has_perm("engagement.change_attendance"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), **self.admin_context("Import LMS completions")}
+
+    def form_valid(self, form: LmsImportForm) -> HttpResponse:
+        from funding.imports import MalformedFile
+
+        from .lms_import import import_lms_completions
+
+        user = self.request.user
+        try:
+            outcome = import_lms_completions(
+                form.cleaned_data["file"].read(),
+                participants=visible_to(Participant.objects.all(), user),
+                activities=visible_to(Activity.objects.all(), user),
+                by=user,
+            )
+        except MalformedFile as exc:
+            form.add_error("file", str(exc))
+            return self.form_invalid(form)
+        return self.render_to_response(self.get_context_data(form=self.form_class(), outcome=outcome))
+
+
+class CourseEngagementView(AdminPageMixin, TemplateView):
+    """At-risk participants of a course, a page at a time, and the spread of engagement in each
+    group: the same queries for a course of 20 or of 20,000."""
+
+    template_name = "admin/engagement/course/engagement.html"
+    at_risk_per_page = 50
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from .tally import ENGAGEMENT_BAR, TASK_RECORD_DAYS, awaiting_records
+        from .selectors import course_engagement
+        from programmes.staff_scope import request_scope, visible_in_request
+
+        course = get_object_or_404(
+            self.model_admin.get_queryset(self.request).select_related("programme", "cohort"),
+            pk=kwargs["course_id"],
+        )
+        # The course's hub administrators see all of its participants: no list of them to match.
+        scope = request_scope(self.request)
+        if self.request.user.is_superuser or course.cohort.hub_id in scope.hub_ids:
+            participants = None
+        else:
+            participants = visible_in_request(Participant.objects.filter(course=course), self.request)
+        data = course_engagement(course=course, participants=participants)
+        paginator = _CountedPaginator(
+            data.pop("at_risk"), self.at_risk_per_page, count=data.pop("at_risk_count")
+        )
+        page = paginator.get_page(self.request.GET.get("page"))  # anything else: the first or last page
+        charts = [
+            (name, bars, _chart(name, bars)) for name, bars in ((n, _bars(c)) for n, c in data["groups"])
+        ]
+        groups = list(visible_in_request(Group.objects.filter(course=course).order_by("name"), self.request))
+        # Links and dates of the (up to thousands of) rows below made here, not by {% url %} and
+        # |date in template loops, which took most of the page's time at a hundred groups.
+        register_url = _url_maker("admin:engagement_activity_register")
+        grid_url = _url_maker("admin:programmes_group_grid")
+        when = _when_maker()
+        awaiting = [
+            (activity, ", ".join(g.name for g in waiting))
+            for activity, waiting in awaiting_records(course_id=course.pk, groups=groups)
+        ]
+        return {
+            **super().get_context_data(**kwargs),
+            **self.admin_context(f"Engagement: {course}"),
+            "course": course,
+            "charts": charts,
+            "bar": ENGAGEMENT_BAR,
+            **data,
+            "at_risk": list(page.object_list),
+            "at_risk_page": page,
+            "page_range": paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+            "groups": groups,
+            # The page's long lists (hundreds of charts and grids, thousands of records awaited)
+            # as HTML joined here: the template language's loops over them were most of the time.
+            # Only names and titles are text from people (escaped); links and dates are ours.
+            "chart_figures": _html(
+                '\n<figure class="engagement-chart" style="display:inline-block;vertical-align:top;'
+                'box-sizing:border-box;width:412px;max-width:100%;margin:0 0 1em;padding-right:2em">\n'
+                f"  <figcaption><strong>{escape(name)}</strong></figcaption>\n  {svg}\n</figure>\n"
+                for name, _, svg in charts
+            ),
+            "grid_links": _html(f'<li><a href="{grid_url(g.pk)}">{escape(g.name)}</a></li>' for g in groups),
+            # Each activity with the names of the groups waiting, joined here (a course may have
+            # a hundred groups: a template loop over them for every activity was slow).
+            "awaiting": awaiting,
+            "awaiting_rows": _html(
+                f'<tr><th scope="row">{escape(activity.title)}</th><td>{escape(when(activity))}</td>'
+                f'<td>{escape(waiting)}</td><td><a href="{register_url(activity.pk)}">Take register</a></td></tr>'
+                for activity, waiting in awaiting
+            ),
+            "task_record_days": TASK_RECORD_DAYS,
+        }
+
+
+def _html(pieces: Any) -> str:
+    """Pieces of HTML made with every text from people escaped, joined as safe HTML."""
+    return mark_safe("".join(pieces))  # noqa: S308 - callers escape what they put in
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its number of items (counted with the page's other figures), so it does
+    not count them again."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
+def _url_maker(name: str) -> Any:
+    """A function from a primary key to the URL ``name`` takes it in: reversed once, the key
+    put in by replacing a placeholder (reversing for each of thousands of rows was slow)."""
+    placeholder = "2147483647"
+    url = reverse(name, args=[int(placeholder)])
+    head, tail = url.split(placeholder)
+    return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+def _when_maker() -> Any:
+    """A function giving an activity's date as the engagement page shows it (its start, or when
+    it is due), each distinct date formatted once: a course's groups share their dates."""
+    from functools import cache
+
+    from django.template.defaultfilters import date as date_filter
+    from django.utils.timezone import template_localtime
+
+    @cache
+    def when(starts_at: Any, due_on: Any) -> str:
+        if starts_at:
+            return date_filter(template_localtime(starts_at), "j M Y H:i")
+        return f"due {date_filter(due_on, 'j M Y')}"
+
+    return lambda activity: when(activity.starts_at, activity.due_on)
+
+
+def _bars(counts: list[int]) -> list[dict[str, Any]]:
+    """SVG geometry of a 10-band histogram: 10 bars 30px wide, up to 120px high."""
+    tallest = max(counts) or 1
+    return [
+        {
+            "x": 40 + i * 32,
+            "height": round(120 * n / tallest),
+            "y": 140 - round(120 * n / tallest),
+            "count": n,
+            "label": f"{i * 10}–{i * 10 + 10}%",
+            "start": i * 10,
+        }
+        for i, n in enumerate(counts)
+    ]
+
+
+def _chart(name: str, bars: list[dict[str, Any]]) -> str:
+    """The histogram as SVG, built here rather than in the template: a course has a chart for each
+    of its (up to hundreds of) groups, and the template language took most of the page's time.
+    Only the group's name is text from people (escaped); the rest are numbers computed here."""
+    shapes = []
+    for i, b in enumerate(bars):
+        fill = "#00703c" if i >= 9 else "#1d70b8"
+        shapes.append(
+            f'<rect x="{b["x"]}" y="{b["y"]}" width="28" height="{b["height"]}" fill="{fill}">'
+            f"<title>{b['label']}: {b['count']}</title></rect>"
+        )
+        if b["count"]:
+            shapes.append(
+                f'<text x="{b["x"] + 14}" y="{b["y"] - 3}" font-size="11" text-anchor="middle">{b["count"]}</text>'
+            )
+        shapes.append(
+            f'<text x="{b["x"] + 14}" y="156" font-size="9" text-anchor="middle">{b["start"]}</text>'
+        )
+    return mark_safe(  # noqa: S308 - numbers only, and the name escaped
+        f'<svg role="img" aria-label="Number of participants of {escape(name)} in each 10% band of '
+        'engagement" width="100%" viewBox="0 0 380 180" xmlns="http://www.w3.org/2000/svg">'
+        '<line x1="36" y1="140" x2="364" y2="140" stroke="#0b0c0c"/>'
+        '<line x1="328" y1="10" x2="328" y2="150" stroke="#d4351c" stroke-dasharray="4 3"/>'
+        '<text x="324" y="20" font-size="11" fill="#d4351c" text-anchor="end">90%</text>'
+        + "".join(shapes)
+        + '<text x="200" y="174" font-size="11" text-anchor="middle">engagement (%)</text></svg>'
+    )
+
+
+class GroupGridView(AdminPageMixin, TemplateView):
+    """Participants x activities of a group, on screen or as CSV: attended, completed, missed,
+    excused or awaiting record (blank: not due yet), as the participant sees them."""
+
+    template_name = "admin/engagement/group/grid.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from .selectors import group_grid
+
+        self.group = get_object_or_404(
+            self.model_admin.get_queryset(request).select_related("course__programme", "course__cohort"),
+            pk=kwargs["group_id"],
+        )
+        self.activities, self.rows = group_grid(group=self.group)
+        if request.GET.get("format") == "csv":
+            return self._csv()
+        return super().get(request, *args, **kwargs)
+
+    def _csv(self) -> HttpResponse:
+        return csv_response(
+            f"engagement-{self.group.pk}.csv",
+            ["Email", "Name", "TRN", "Engagement %", *[f"{a.title} ({a.code})" for a in self.activities]],
+            (
+                [
+                    participant.user.email,
+                    participant.user.get_full_name(),
+                    participant.trn,
+                    None if tally is None else tally.percent,
+                    *[state_label(mark, state) for mark, state in cells],
+                ]
+                for participant, cells, tally in self.rows
+            ),
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {
+            **super().get_context_data(**kwargs),
+            **self.admin_context(f"Engagement grid: {self.group}"),
+            "group": self.group,
+            "activities": self.activities,
+            "rows": [
+                (participant, [(state, state_label(mark, state)) for mark, state in cells], tally)
+                for participant, cells, tally in self.rows
+            ],
+        }
