@@ -1,7 +1,6 @@
-"""Staff pages for declarations (decisions.md, 39): a cohort's declarations (due, ready, at risk,
-declared with DfE's state), a participant's evidence (printable), declaring one or in bulk,
-voiding with a reason, and the assurance pack (CSV in DfE's assurance-report columns). Every
-page checks the hub: staff see their hubs' cohorts and change only the hubs they administer."""
+"""The declaration pages: a cohort's declarations (due, ready, at risk, declared with DfE's
+state) and the chart, declaring the ready in bulk, a participant's declarations and evidence
+(printable), declaring one, voiding with a reason, and the assurance pack's CSV."""
 
 from __future__ import annotations
 
@@ -18,13 +17,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from npq_portal.admin_accessibility import LabelledTabularInline
 from npq_portal.csv_export import csv_response
 from programmes.admin import HubScopedAdmin, ReadOnlyMixin
 from programmes.models import Cohort, Participant
 from programmes.selectors import administered, register_scope, visible_to
 
-from .declarations import (
+from ..declarations import (
     CHART_STATES,
     TYPE_WORDS,
     DeclarationError,
@@ -35,39 +33,10 @@ from .declarations import (
     gather_evidence,
     void,
 )
-from .models import Declaration, EarningRule, Evidence, Milestone, OutputPrice, Schedule
+from ..models import Declaration
+from .assurance import ASSURANCE_COLUMNS, assurance_rows
 
 register_scope(Declaration, hub_path="dfe_application__application__cohort__hub")
-register_scope(Evidence, hub_path="participant__course__cohort__hub")
-
-ASSURANCE_COLUMNS = (
-    "Participant ID",
-    "Participant Name",
-    "TRN",
-    "Course Identifier",
-    "Schedule",
-    "Eligible For Funding",
-    "Funded place",
-    "Lead Provider Name",
-    "School Urn",
-    "School Name",
-    "Training Status",
-    "Training Status Reason",
-    "Declaration ID",
-    "Declaration Status",
-    "Declaration Type",
-    "Declaration Date",
-    "Declaration Created At",
-    "Statement Name",
-    "Statement ID",
-    "Evidence Hash",
-    "Evidence Met The Rule",
-    "Declared Without Evidence Because",
-)
-
-
-def yes_no(value: bool | None) -> str:
-    return "" if value is None else ("Yes" if value else "No")
 
 
 class DeclareForm(forms.Form):
@@ -90,14 +59,6 @@ class VoidForm(forms.Form):
     reason = forms.CharField(
         label="Why void this declaration", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
-
-
-def _training_status_reason(dfe_app) -> str:
-    """DfE's reason for a withdrawal or deferral: the one the portal sent with the change."""
-    participant = dfe_app.application.participant if dfe_app.application_id else None
-    if participant is None or dfe_app.training_status not in ("withdrawn", "deferred"):
-        return ""
-    return participant.status_reason if participant.status == dfe_app.training_status else ""
 
 
 def _visible_cohort(request: HttpRequest, cohort_id: int) -> Cohort:
@@ -260,43 +221,7 @@ class DeclarationAdmin(ReadOnlyMixin, HubScopedAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         cohort = _visible_cohort(request, cohort_id)
-        declarations = (
-            Declaration.objects.filter(dfe_application__application__course__cohort=cohort)
-            .select_related(
-                "dfe_application__lead_provider", "dfe_application__application__participant", "evidence"
-            )
-            .order_by("dfe_application__full_name", "declaration_type", "created_at")
-        )
-        rows = []
-        for d in declarations:
-            a = d.dfe_application
-            rows.append(
-                (
-                    str(a.participant_id),
-                    a.full_name,
-                    a.trn,
-                    a.course_identifier,
-                    a.schedule_identifier,
-                    yes_no(a.eligible_for_funding),
-                    yes_no(a.funded_place),
-                    a.lead_provider.name,
-                    a.attributes.get("school_urn") or "",
-                    a.attributes.get("employer_name") or "",
-                    a.training_status,
-                    _training_status_reason(a),
-                    str(d.dfe_id or ""),
-                    d.state,
-                    d.declaration_type,
-                    d.declaration_date.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    d.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "",
-                    "",
-                    d.evidence.content_hash if d.evidence_id else "",
-                    yes_no(d.evidence.met) if d.evidence_id else "",
-                    d.override_reason,
-                )
-            )
-        return csv_response(f"assurance-{cohort.identifier}.csv", ASSURANCE_COLUMNS, rows)
+        return csv_response(f"assurance-{cohort.identifier}.csv", ASSURANCE_COLUMNS, assurance_rows(cohort))
 
     def participant_view(self, request: HttpRequest, participant_id: int) -> HttpResponse:
         if not self.has_view_permission(request):
@@ -377,81 +302,3 @@ class DeclarationAdmin(ReadOnlyMixin, HubScopedAdmin):
                 request, title=f"Void the declaration: {declaration}", declaration=declaration, form=form
             ),
         )
-
-
-@admin.register(Evidence)
-class EvidenceAdmin(ReadOnlyMixin, HubScopedAdmin):
-    """Evidence is read, never changed (a correction is a new record)."""
-
-    list_display = ("participant", "declaration_type", "met", "made_at", "made_by")
-    list_select_related = ("participant__user", "participant__course", "made_by")
-    fields = (
-        "participant",
-        "declaration_type",
-        "met",
-        "in_words",
-        "content_hash",
-        "intact",
-        "made_at",
-        "made_by",
-        "replaces",
-    )
-    readonly_fields = fields
-
-    @admin.display(description="Unchanged since it was recorded", boolean=True)
-    def intact(self, obj: Evidence) -> bool:
-        return evidence_intact(obj)
-
-    @admin.display(description="What it holds")
-    def in_words(self, obj: Evidence):
-        from django.template.loader import render_to_string
-
-        return render_to_string("admin/dfe/declaration/evidence_content.html", {"content": obj.content})
-
-
-class MilestoneInline(LabelledTabularInline):
-    model = Milestone
-    extra = 0
-
-
-@admin.register(Schedule)
-class ScheduleAdmin(admin.ModelAdmin):
-    """DfE's schedules and milestones: DfE's data, the same for every lead provider."""
-
-    list_display = ("identifier", "dfe_cohort", "starts_on")
-    list_filter = ("dfe_cohort",)
-    inlines = (MilestoneInline,)
-
-
-@admin.register(EarningRule)
-class EarningRuleAdmin(admin.ModelAdmin):
-    """A lead provider's own thresholds for retained declarations (the default is 90%)."""
-
-    list_display = ("lead_provider", "declaration_type", "engagement_threshold")
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("lead_provider")
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(lead_provider__staff__user=request.user)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "lead_provider" and not request.user.is_superuser:
-            from programmes.models import LeadProvider
-
-            kwargs["queryset"] = LeadProvider.objects.filter(staff__user=request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-@admin.register(OutputPrice)
-class OutputPriceAdmin(admin.ModelAdmin):
-    """DfE's per-participant prices and output shares, for the money at stake on the cohort page."""
-
-    list_display = (
-        "course_identifier",
-        "dfe_cohort",
-        "declaration_type",
-        "per_participant_price",
-        "output_share",
-    )
-    list_filter = ("dfe_cohort", "declaration_type")
