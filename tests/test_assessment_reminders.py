@@ -9,9 +9,9 @@ import time_machine
 from django.core import mail
 
 from assessment.models import Entry
+from assessment.reminders import assessment_closing, assessment_entries, assessment_opening, marking_due
 from assessment.services import entry_for, markers_assign, submission_create, window_create
 from notifications.models import Notification
-from notifications.reminders import assessment_closing, assessment_entries, assessment_opening, marking_due
 from programmes.models import EngagementTally
 from tests.factories import CourseFactory, GroupFactory, HubMembershipFactory, ParticipantFactory
 
