@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
+from .services import user_deactivate
 
 
 @admin.register(User)
@@ -27,6 +28,4 @@ class UserAdmin(DjangoUserAdmin):
         if change and "is_active" in form.changed_data and not form.instance.is_active:
             # Deactivating ends their facilitation and returns their unmarked scripts to the pool
             # (after the form's groups are saved, in the admin's transaction: all of it or none).
-            from programmes.services import user_deactivate
-
             user_deactivate(user=form.instance, by=request.user)

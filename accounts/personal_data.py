@@ -1,8 +1,8 @@
-"""The account's personal data (privacy/registry.py)."""
+"""The account's personal data (common/personal_data.py)."""
 
 from django.db.models import Q
 
-from privacy.registry import register
+from common.personal_data import register
 
 from .models import User
 

@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from npq_portal.dates import parse_typed_date
+from common.dates import parse_typed_date
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 

@@ -12,8 +12,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from common.admin_accessibility import LabelledTabularInline
 from funding.wording import FUNDED_PLACE as FUNDED_PLACE_WORDS
-from npq_portal.admin_accessibility import LabelledTabularInline
 
 from .funded_places import FundedPlaceError, funded_place_change
 from .models import Application, FundedPlaceChange

@@ -1,8 +1,8 @@
-"""Personal data of applications and endorsements (privacy/registry.py)."""
+"""Personal data of applications and endorsements (common/personal_data.py)."""
 
 from django.db.models import Q
 
-from privacy.registry import Mention, register
+from common.personal_data import Mention, register
 
 from .models import Application, Employment, Endorsement, FundedPlaceChange, Transition
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from common import journey
 from funding.views import NOT_LISTED_PARAMETER, NOT_LISTED_TITLE, unlisted_workplace_text
-from npq_portal import journey
 from programmes.models import Participant
 
 from . import wizard

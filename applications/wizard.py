@@ -10,10 +10,10 @@ from typing import Any
 
 from django import forms
 
+from common import journey
 from funding import checker
 from funding.eligibility import Decision, decide, parse_facts
 from funding.services import previous_funded_places
-from npq_portal import journey
 from programmes.models import Course, Participant
 
 from . import forms as app_forms

@@ -1,8 +1,8 @@
-"""Personal data of assessment (privacy/registry.py)."""
+"""Personal data of assessment (common/personal_data.py)."""
 
 from django.db.models import Q
 
-from privacy.registry import ERASE_DELETE, register
+from common.personal_data import ERASE_DELETE, register
 
 from . import models as m
 

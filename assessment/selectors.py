@@ -11,7 +11,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from npq_portal.templatetags.portal import govuk_datetime
+from common.dates import govuk_datetime
 
 from .models import AssessmentWindow, Entry, MarkingAssignment, Submission
 from .services import final_result

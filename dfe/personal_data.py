@@ -1,8 +1,8 @@
-"""Personal data of the link to DfE (privacy/registry.py)."""
+"""Personal data of the link to DfE (common/personal_data.py)."""
 
 from django.db.models import Q
 
-from privacy.registry import ERASE_DELETE, ERASE_KEEP, register
+from common.personal_data import ERASE_DELETE, ERASE_KEEP, register
 
 from .models import Declaration, DfeApplication, DfeWrite, Evidence, LeadProviderStaff
 

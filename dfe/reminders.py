@@ -1,26 +1,20 @@
 """Reminders about declarations, through the notifications app (each exactly once, by its key):
 a milestone 14 and 3 days away with participants ready but undeclared, to the hub's
-administrators; a declaration DfE refused, to whoever made it (else the hub's administrators)."""
+administrators; a declaration DfE refused, to whoever made it (else the hub's administrators).
+Registered as the scheduled job ``declaration_reminders`` (notifications/jobs.py)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.conf import settings
-from django.db import transaction
-from django.urls import reverse
-
-from notifications.services import notify
+from notifications.jobs import register_job
+from notifications.services import notify_once, site_url
 from programmes.models import Cohort, HubMembership
 
 from .declarations import TYPE_WORDS, cohort_standing
 from .models import Declaration, Milestone
 
 REMIND_DAYS = (14, 3)
-
-
-def _url(name: str, *args) -> str:
-    return settings.SITE_URL + reverse(name, args=args)
 
 
 def _hub_admins(hub_id: int):
@@ -33,11 +27,7 @@ def _hub_admins(hub_id: int):
     ]
 
 
-def _once(**kwargs) -> int:
-    with transaction.atomic():
-        return 1 if notify(**kwargs) else 0
-
-
+@register_job("declaration_reminders")
 def declaration_reminders(today: date) -> int:
     """Daily. How many reminders were recorded (a rerun records none)."""
     sent = 0
@@ -65,7 +55,7 @@ def declaration_reminders(today: date) -> int:
                 if not ready:
                     continue
                 for user in _hub_admins(cohort.hub_id):
-                    sent += _once(
+                    sent += notify_once(
                         kind="declarations_due",
                         recipient=user.email,
                         user=user,
@@ -75,7 +65,7 @@ def declaration_reminders(today: date) -> int:
                         f"ready to send before {day:%-d %B %Y}",
                         template="declarations_due",
                         context={"cohort": cohort, "milestone": milestone, "rows": ready, "days": days},
-                        link=_url("admin:dfe_declaration_cohort", cohort.pk),
+                        link=site_url("admin:dfe_declaration_cohort", cohort.pk),
                     )
     refused = Declaration.objects.filter(state=Declaration.State.REFUSED).select_related(
         "created_by", "dfe_application__application__cohort", "dfe_application__application__participant"
@@ -90,7 +80,7 @@ def declaration_reminders(today: date) -> int:
             else _hub_admins(application.cohort.hub_id)
         )
         for user in people:
-            sent += _once(
+            sent += notify_once(
                 kind="declaration_refused",
                 recipient=user.email,
                 user=user,
@@ -100,6 +90,6 @@ def declaration_reminders(today: date) -> int:
                 f"for {declaration.dfe_application.full_name}",
                 template="declaration_refused",
                 context={"declaration": declaration},
-                link=_url("admin:dfe_declaration_participant", application.participant_id),
+                link=site_url("admin:dfe_declaration_participant", application.participant_id),
             )
     return sent

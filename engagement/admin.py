@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from npq_portal.admin_accessibility import LabelledTabularInline
+from common.admin_accessibility import LabelledTabularInline
 from programmes import admin as programmes_admin
 from programmes.admin import HubScopedAdmin, group_name
 from programmes.admin_filters import NameSearchFilter, scoped_filter

@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
 from django.views.generic import FormView, TemplateView
 
-from npq_portal.csv_export import csv_response
+from common.csv_export import csv_response
 from programmes.admin_views import AdminPageMixin
 from programmes.models import Group, Participant
 from programmes.selectors import visible_to
@@ -145,7 +145,7 @@ class LmsImportView(AdminPageMixin, FormView):
         return {**super().get_context_data(**kwargs), **self.admin_context("Import LMS completions")}
 
     def form_valid(self, form: LmsImportForm) -> HttpResponse:
-        from funding.imports import MalformedFile
+        from common.csv_files import MalformedFile
 
         from .lms_import import import_lms_completions
 
@@ -171,9 +171,10 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
     at_risk_per_page = 50
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        from .tally import ENGAGEMENT_BAR, TASK_RECORD_DAYS, awaiting_records
-        from .selectors import course_engagement
         from programmes.staff_scope import request_scope, visible_in_request
+
+        from .selectors import course_engagement
+        from .tally import ENGAGEMENT_BAR, TASK_RECORD_DAYS, awaiting_records
 
         course = get_object_or_404(
             self.model_admin.get_queryset(self.request).select_related("programme", "cohort"),

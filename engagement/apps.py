@@ -6,7 +6,7 @@ class EngagementConfig(AppConfig):
     verbose_name = "Engagement"
 
     def ready(self) -> None:
-        from programmes.signals import user_deactivated
+        from accounts.signals import user_deactivated
 
         from . import selectors  # noqa: F401  (says how activities and marks reach a hub)
         from .receivers import calendar_feed_stop

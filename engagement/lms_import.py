@@ -33,7 +33,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from funding.imports import MalformedFile, decode
+from common.csv_files import MalformedFile, decode
 from programmes.models import Participant
 
 from .models import Activity, Attendance

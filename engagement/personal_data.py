@@ -1,8 +1,8 @@
-"""Personal data of engagement records (privacy/registry.py)."""
+"""Personal data of engagement records (common/personal_data.py)."""
 
 from django.db.models import Q
 
-from privacy.registry import ERASE_DELETE, ERASE_KEEP, Mention, not_personal, register
+from common.personal_data import ERASE_DELETE, ERASE_KEEP, Mention, not_personal, register
 
 from . import models as m
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from npq_portal.dates import parse_typed_date
+from common.dates import parse_typed_date
 from programmes.models import Participant
 from programmes.selectors import own_enrolment
 

@@ -20,11 +20,11 @@ from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from common.csv_files import MalformedFile, refuse_if_not_text
 from programmes.admin import HubScopedAdmin, export_as_csv, scoped_filter
 
 from .dfe_lists import FORMATS, ListFormatError, header_of, list_name, resolve_kind
 from .eligibility import ALL_REASONS
-from .import_files import MalformedFile, refuse_if_not_text
 from .imports import (
     RUN_AGAIN_STATUSES,
     identifier_names,

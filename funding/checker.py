@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 
-from npq_portal import journey
+from common import journey
 
 from .eligibility import SCHOOL_NURSERIES, SCHOOL_SETTINGS
 from .models import Institution

@@ -32,8 +32,9 @@ from django.db.models.fields.files import FieldFile
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from common.csv_files import NOTHING_LOADED, CsvFile, MalformedFile, Source, check_file, decode, source_of
+
 from .dfe_lists import ListFormatError, identifier_of, resolve_kind
-from .import_files import NOTHING_LOADED, CsvFile, MalformedFile, Source, check_file, decode, source_of
 from .models import (
     EarlyYearsProvider,
     EligibilityListChange,

@@ -1,8 +1,8 @@
-"""Personal data of funding (privacy/registry.py)."""
+"""Personal data of funding (common/personal_data.py)."""
 
 from django.db.models import Q
 
-from privacy.registry import not_personal, register
+from common.personal_data import not_personal, register
 
 from . import models as m
 

@@ -110,17 +110,19 @@ def funding_report(decisions: QuerySet[FundingDecision]) -> list[CourseFunding]:
 
 def _count_places(rows: dict[int, CourseFunding]) -> None:
     """Funded places used and places not funded, per course, in one query
-    (the same count as applications.funded_places.funded_places_used)."""
-    from applications.models import Application
+    (the same count as applications.funded_places.funded_places_used): the live enrolments, each
+    the accepted application's participant, by whether their place was accepted as not funded.
+    Read from the enrolments, so that funding needs nothing of applications but the field's name."""
     from programmes.models import Participant
 
-    accepted = Application.objects.filter(
+    enrolments = Participant.objects.filter(
         course_id__in=list(rows),
-        status=Application.Status.ACCEPTED,
-        participant__status__in=Participant.LIVE_STATUSES,
+        status__in=Participant.LIVE_STATUSES,
+        application__status="accepted",  # applications.models.Application.Status.ACCEPTED
     )
-    counts = accepted.values("course_id").annotate(
-        not_funded=Count("pk", filter=Q(funded_place=False)), used=Count("pk", filter=~Q(funded_place=False))
+    counts = enrolments.values("course_id").annotate(
+        not_funded=Count("pk", filter=Q(application__funded_place=False)),
+        used=Count("pk", filter=~Q(application__funded_place=False)),
     )
     for row in counts:
         rows[row["course_id"]].funded_places_used = row["used"]

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from npq_portal import journey
+from common import journey
 from programmes.models import Programme
 
 from .checker import (

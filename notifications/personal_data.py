@@ -1,8 +1,8 @@
-"""Personal data of notifications (privacy/registry.py)."""
+"""Personal data of notifications (common/personal_data.py)."""
 
 from django.db.models import Q
 
-from privacy.registry import Mention, not_personal, register
+from common.personal_data import Mention, not_personal, register
 
 from .models import JobRun, Notification
 

@@ -1,4 +1,4 @@
-"""Notifications as a durable outbox, and scheduled jobs that run one at a time.
+"""Notifications as a durable outbox (scheduled jobs that run one at a time: jobs.py).
 
 ``notify`` records a notification under its unique key in the caller's transaction and queues its
 delivery after commit; a second ``notify`` with the same key does nothing. The row is the
@@ -19,20 +19,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import zlib
-from collections.abc import Callable
 from contextlib import contextmanager
-from contextvars import ContextVar
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import urlparse
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import (
-    DatabaseError,
     IntegrityError,
     InterfaceError,
     OperationalError,
@@ -43,9 +38,17 @@ from django.db import (
 )
 from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
+# The job runner lives in jobs.py; these names stay importable from here, where callers found them.
+from .jobs import (  # noqa: F401 (re-exported)
+    RETRY_ON_OUTAGE,
+    current_run,
+    job_lock,
+    job_runs_close_abandoned,
+    run_job,
+)
 from .models import JobRun, Notification
 
 logger = logging.getLogger(__name__)
@@ -65,8 +68,6 @@ BROKER_PAUSE_SECONDS = 30.0
 CLAIM_EXPIRED = "The claim expired: the worker stopped or lost the database while sending"
 
 _broker_paused_until = 0.0
-# The JobRun of the scheduled job running in this context: notify counts its rows on it.
-_current_run: ContextVar[int | None] = ContextVar("notifications_current_run", default=None)
 
 
 def notify(
@@ -114,13 +115,25 @@ def notify(
                 {**full_context, "body": render_to_string(f"emails/reminders/{template}.html", full_context)},
             )
             notification.save(update_fields=["body_text", "body_html"])
-            run_id = _current_run.get()
+            run_id = current_run.get()
             if run_id is not None:  # counted with the row: an aborted run still shows what it recorded
                 JobRun.objects.filter(pk=run_id).update(sent=F("sent") + 1)
     except IntegrityError:
         return None  # already recorded: sent, being sent, or waiting for the sweeper
     transaction.on_commit(partial(queue_delivery, notification.pk))
     return notification
+
+
+def notify_once(**kwargs) -> int:
+    """``notify`` in its own transaction, for a job counting what it sent: 1 if this notification
+    is new (recorded now, sent after commit), 0 if it was recorded before."""
+    with transaction.atomic():
+        return 1 if notify(**kwargs) else 0
+
+
+def site_url(name: str, *args) -> str:
+    """The full address of a named page, for a link in a message."""
+    return settings.SITE_URL + reverse(name, args=args)
 
 
 def queue_delivery(notification_id: int, *, countdown: float | None = None) -> bool:
@@ -351,94 +364,3 @@ def notifications_send_again(*, notifications: QuerySet[Notification]) -> int:
     for pk in again:
         transaction.on_commit(partial(queue_delivery, pk))
     return len(again)
-
-
-# --- Scheduled jobs ------------------------------------------------------------------------------
-
-# Celery options for the tasks that run jobs and deliveries: retried with backoff when the
-# database or the broker is away (a restart, a failover, a terminated connection), up to 6 more
-# tries over about 25 minutes (full jitter; TASK_RETRY_BACKOFF_SECONDS is the first wait). What a
-# run records is keyed or claimed, so a retry continues the work rather than repeating it.
-RETRY_ON_OUTAGE: dict[str, Any] = {
-    "autoretry_for": (OperationalError, InterfaceError, BrokerError),
-    "retry_backoff": settings.TASK_RETRY_BACKOFF_SECONDS,
-    "retry_backoff_max": 600,
-    "max_retries": 6,
-}
-
-
-@contextmanager
-def job_lock(name: str):
-    """Yield True if this run holds the job's lock, False if another run of the job holds it."""
-    if connection.vendor == "postgresql":
-        key = (7001 << 32) | zlib.crc32(name.encode())  # one 64-bit key: namespace, then the job
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-            held = cursor.fetchone()[0]
-        try:
-            yield held
-        finally:
-            if held:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-        return
-    lock = f"job-lock:{name}"
-    held = cache.add(lock, True, timeout=3600)
-    try:
-        yield held
-    finally:
-        if held:
-            cache.delete(lock)
-
-
-def run_job(name: str, job: Callable[[date], int], today: date | None = None) -> JobRun:
-    """Run a scheduled job once at a time, recording when, how long, how many sent and any error.
-
-    Notifications are counted on the run as they are recorded (in their own transaction), so a
-    run that aborts still shows what it recorded; a retry records only what is left."""
-    today = today or timezone.localdate()
-    run = JobRun.objects.create(job=name, started_at=timezone.now())
-    with job_lock(name) as held:
-        if not held:
-            run.skipped_overlap, run.finished_at = True, timezone.now()
-        else:
-            token = _current_run.set(run.pk)
-            try:
-                run.sent = job(today)
-            except Exception as exc:  # recorded for the jobs page, then raised for Celery (retry)
-                _record_abort(run, exc)
-                raise
-            finally:
-                _current_run.reset(token)
-            run.finished_at = timezone.now()
-        # Not save(): `sent` may have been counted in the database meanwhile.
-        JobRun.objects.filter(pk=run.pk).update(
-            sent=run.sent, skipped_overlap=run.skipped_overlap, finished_at=run.finished_at
-        )
-    return run
-
-
-def job_runs_close_abandoned(*, now: datetime | None = None) -> int:
-    """Runs still open past the task time limit died with their worker (a run past it is killed):
-    say so rather than show them running for ever. Called by the sweeper."""
-    now = now or timezone.now()
-    return JobRun.objects.filter(
-        finished_at__isnull=True,
-        error="",
-        started_at__lt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
-    ).update(error="Did not finish: its worker stopped or lost the database")
-
-
-def _record_abort(run: JobRun, exc: Exception) -> None:
-    """Record the error on the run; the count recorded so far stays. If the database connection
-    is the casualty, try once more on a fresh one; if that fails too, the log has it."""
-    error = f"{exc.__class__.__name__}: {exc}"[:2000]
-    for last_try in (False, True):
-        try:
-            JobRun.objects.filter(pk=run.pk).update(error=error, finished_at=timezone.now())
-            return
-        except DatabaseError:
-            if last_try or connection.in_atomic_block:
-                logger.warning("Could not record the error of job run %s: %s", run.pk, error)
-                return
-            connection.close()

@@ -8,5 +8,5 @@ class PrivacyConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        # Each app's personal_data.py declares its models (privacy/registry.py).
+        # Each app's personal_data.py declares its models (common/personal_data.py).
         autodiscover_modules("personal_data")

@@ -8,7 +8,7 @@ from django.contrib.sessions.models import Session
 from django.contrib.sites.models import Site
 from django.db.models import Q
 
-from .registry import ERASE_DELETE, ERASE_KEEP, not_personal, register
+from common.personal_data import ERASE_DELETE, ERASE_KEEP, not_personal, register
 
 not_personal(Group, "Role groups: names of roles, not of people.")
 not_personal(Permission, "Names of permissions.")

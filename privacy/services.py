@@ -1,4 +1,4 @@
-"""Subject access exports and erasure, driven by the registry (privacy/registry.py)."""
+"""Subject access exports and erasure, driven by the registry (common/personal_data.py)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
-
-from .models import AccessLogEntry, ErasureRecord, RetentionRule, SubjectAccessExport
-from .registry import (
+from common.personal_data import (
     ERASE_ANONYMISE,
     ERASE_DELETE,
     ERASE_KEEP,
@@ -31,6 +29,8 @@ from .registry import (
     export_fields,
     personal_entries,
 )
+
+from .models import AccessLogEntry, ErasureRecord, RetentionRule, SubjectAccessExport
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from .models import (
     Programme,
 )
 from .roles import FACILITATOR_GROUP, HUB_ADMIN_GROUP
-from .signals import participant_status_changed, place_freed, staff_left, user_deactivated
+from .signals import participant_status_changed, place_freed, staff_left
 
 logger = logging.getLogger(__name__)
 
@@ -145,20 +145,13 @@ def membership_end(*, membership: HubMembership, by: User | None = None) -> None
 hub_membership_remove = membership_end  # the earlier name
 
 
-@transaction.atomic
-def user_deactivate(*, user: User, by: User | None = None) -> User:
-    """Deactivate ``user`` (they can no longer sign in), in one transaction: every group
-    facilitation ends, every unmarked script goes back to the pool, and their calendar address
-    stops working. Hub memberships stay, so that reactivating someone is a deliberate second step
-    for the facilitation and marking."""
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if user.is_active:
-        user.is_active = False
-        user.save(update_fields=["is_active"])
+def staff_work_end_on_deactivation(*, user: User, by: User | None = None, **_: object) -> None:
+    """An account was deactivated (accounts.services.user_deactivate, in its transaction): every
+    group facilitation ends, every unmarked script goes back to the pool (staff_left), and staff
+    access follows. Hub memberships stay, so that reactivating someone is a deliberate second
+    step for the facilitation and marking."""
     _staff_work_end(user=user, hub=None, by=by)
-    user_deactivated.send(sender=User, user=user, by=by)  # engagement: their calendar address stops
     sync_staff_access(user=user)
-    return user
 
 
 def _staff_work_end(*, user: User, hub: Hub | None, by: User | None) -> None:

@@ -13,7 +13,3 @@ staff_left = Signal()
 # Sent INSIDE the transaction that changes a participant's status (deferred, resumed, withdrawn):
 # participant=..., status=..., reason=..., by=... (e.g. dfe/ records the change to send to DfE).
 participant_status_changed = Signal()
-
-# Sent INSIDE the transaction that deactivates an account: user=..., by=... (e.g. engagement/
-# deletes their calendar address, so that it stops working with the account).
-user_deactivated = Signal()

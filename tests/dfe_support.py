@@ -1,15 +1,37 @@
 """The fake DfE over real HTTP for tests, with every request the portal sends and every answer
-the fake gives checked against DfE's published OpenAPI description (tests/contracts/)."""
+the fake gives checked against DfE's published OpenAPI description (tests/contracts/); and the
+fixtures and helpers the DfE tests share (a course, its lead provider's DfE account, an
+application accepted through DfE, a participant accepted with a schedule)."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 import yaml
 from cryptography.fernet import Fernet
+from django.utils import timezone
 from openapi_core import Config as OpenAPIConfig
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+from applications.models import Application
+from applications.services import application_accept
+from dfe.models import DeliveryPartner, DfeApplication, Milestone, Schedule
+from dfe.services import token_set
+from dfe.sync import sync_applications
+from engagement.models import Attendance
+from funding.models import FundingDecision
+from tests.factories import (
+    ActivityFactory,
+    ApplicationFactory,
+    CourseFactory,
+    GroupFactory,
+    LeadProviderFactory,
+    UserFactory,
+)
 
 CONTRACT = Path(__file__).parent / "contracts" / "lead-provider-api-v3.yaml"
 # Statuses the description does not list: transport failures the tests inject (429, 5xx).
@@ -102,3 +124,97 @@ def serve(settings):
             yield server
         finally:
             dfe_client.RESPONSE_HOOKS.remove(checker)
+
+
+# --- the fixtures and helpers the DfE tests share (tests/test_dfe_*.py) --------------------------
+
+
+@pytest.fixture
+def fake_dfe(settings):
+    yield from serve(settings)
+
+
+@pytest.fixture
+def course(db):
+    course = CourseFactory(funded_places=5, cohort__hub__lead_provider=LeadProviderFactory(name="Ambition"))
+    GroupFactory(course=course, capacity=10, name="Group A")
+    return course
+
+
+@pytest.fixture
+def account(fake_dfe, course):
+    fake_dfe.fake.add_provider("Ambition", "secret-token-ambition")
+    return token_set(lead_provider=course.cohort.hub.lead_provider, token="secret-token-ambition")
+
+
+def dfe_application(fake_dfe, **kwargs) -> dict:
+    values = {
+        "provider": "Ambition",
+        "full_name": "Alice Adeyemi",
+        "email": "alice@school.example",
+        "trn": "1234567",
+        "course_identifier": "npq-leading-teaching",
+        **kwargs,
+    }
+    return fake_dfe.fake.add_application(**values)
+
+
+def endorsed(course, *, email="alice@school.example", trn="1234567") -> Application:
+    """An endorsed application whose funding decision funds it (so accepting gives a funded place)."""
+    application = ApplicationFactory(course=course, user=UserFactory(email=email))
+    decision = FundingDecision.objects.create(
+        user=application.user,
+        course=course,
+        funding_round=course.cohort.funding_round,
+        facts={"course": course.programme.code},
+        funded=True,
+        reason="funded",
+        assessed_at=timezone.now(),
+    )
+    Application.objects.filter(pk=application.pk).update(
+        status=Application.Status.ENDORSED, trn=trn, full_name="Alice Adeyemi", funding_decision=decision
+    )
+    return Application.objects.get(pk=application.pk)
+
+
+def accepted_through_dfe(fake_dfe, course, account, django_capture_on_commit_callbacks):
+    remote = dfe_application(fake_dfe)
+    application = endorsed(course)
+    sync_applications(account=account)
+    with django_capture_on_commit_callbacks(execute=True):
+        application_accept(application=application, by=None)
+    return remote, Application.objects.get(pk=application.pk)
+
+
+@pytest.fixture
+def accepted(fake_dfe, course, account, django_capture_on_commit_callbacks):
+    """An accepted participant with a schedule, and the hub's DfE delivery partner id."""
+    remote, application = accepted_through_dfe(fake_dfe, course, account, django_capture_on_commit_callbacks)
+    dfe_app = DfeApplication.objects.get(dfe_id=remote["id"])
+    assert dfe_app.schedule_identifier  # each accepted participant has a schedule
+    schedule, _ = Schedule.objects.get_or_create(
+        dfe_cohort=dfe_app.cohort,
+        identifier=dfe_app.schedule_identifier,
+        defaults={"starts_on": date(2025, 9, 1)},
+    )
+    for kind, when in (
+        ("started", date(2025, 12, 1)),
+        ("retained-1", date(2026, 5, 26)),
+        ("completed", date(2027, 2, 21)),
+    ):
+        Milestone.objects.get_or_create(
+            schedule=schedule, declaration_type=kind, defaults={"milestone_date": when}
+        )
+    DeliveryPartner.objects.create(
+        hub=course.cohort.hub, dfe_cohort=dfe_app.cohort, delivery_partner_id=uuid.uuid4()
+    )
+    return remote, application.participant, dfe_app
+
+
+def first_activity_attended(participant):
+    activity = ActivityFactory(
+        group=participant.group,
+        starts_at=datetime(2025, 10, 6, 16, 0, tzinfo=timezone.get_current_timezone()),
+    )
+    Attendance.objects.create(participant=participant, activity=activity, status=Attendance.Status.ATTENDED)
+    return activity

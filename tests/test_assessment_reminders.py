@@ -9,10 +9,10 @@ import time_machine
 from django.core import mail
 
 from assessment.models import Entry
+from assessment.reminders import assessment_closing, assessment_entries, assessment_opening, marking_due
 from assessment.services import entry_for, markers_assign, submission_create, window_create
 from engagement.models import EngagementTally
 from notifications.models import Notification
-from notifications.reminders import assessment_closing, assessment_entries, assessment_opening, marking_due
 from tests.factories import CourseFactory, GroupFactory, HubMembershipFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db

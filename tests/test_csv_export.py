@@ -14,9 +14,9 @@ from django.urls import reverse
 
 from applications.models import Application
 from applications.services import application_submit
+from common.csv_export import FORMULA_STARTS, csv_response, safe_cell
 from engagement.models import Attendance, EngagementTally
 from funding.models import FundingReview, Institution
-from npq_portal.csv_export import FORMULA_STARTS, csv_response, safe_cell
 from programmes.admin import export_as_csv
 from tests.factories import (
     ActivityFactory,

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from npq_portal.dates import parse_typed_date
+from common.dates import parse_typed_date
 
 
 @pytest.mark.parametrize("text", ["27 3 1985", "27/03/1985", " 27-3-1985 ", "27.03.1985"])

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from applications.endorsement_checks import PUBLIC_WEBMAIL_DOMAINS, application_check, email_domain
 from applications.models import Application, Endorsement
+from applications.reminders import endorsements_expire
 from applications.services import (
     ApplicationError,
     EndorsementLinkError,
@@ -21,7 +22,6 @@ from applications.services import (
     endorsement_request_again,
 )
 from funding.models import Institution
-from notifications.reminders import endorsements_expire
 from tests.factories import (
     ApplicationFactory,
     CourseFactory,

@@ -14,8 +14,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
+from common.csv_files import MalformedFile, decode
 from funding import imports
-from funding.import_files import MalformedFile, decode
 from funding.imports import (
     import_eligibility_list,
     import_gias,

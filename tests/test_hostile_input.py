@@ -10,50 +10,25 @@ same state; a refused one must leave the database exactly as it was.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.apps import apps
-from django.core import mail
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from applications import wizard
 from applications.models import Application
-from applications.services import application_accept, application_submit, endorsement_decide
-from assessment.models import Submission
-from assessment.services import entry_for, markers_assign, submission_create, window_create
-from engagement.checkins import checkin_log
-from engagement.models import EngagementTally
-from engagement.services import calendar_feed_rotate
 from funding import checker
-from funding.models import IttProvider
-from programmes.models import Programme
-from tests.factories import (
-    PASSWORD,
-    ApplicationFactory,
-    CohortFactory,
-    CourseFactory,
-    GroupFactory,
-    HubMembershipFactory,
-    UserFactory,
-    complete_answers,
-    northfield_schools,
-)
+from tests.factories import PASSWORD
+from tests.hostile_support import World, attacked_world
 
 pytestmark = pytest.mark.django_db
-LONDON = ZoneInfo("Europe/London")
-NOW = datetime(2025, 7, 1, 10, 0, tzinfo=LONDON)
+
 
 HOSTILE_VALUES: list[str | list[str]] = [
     "²",  # a digit to str.isdigit(), not to int()
@@ -78,21 +53,6 @@ HOSTILE_VALUES: list[str | list[str]] = [
     ["", "137001"],
 ]
 QUERY_NAMES = ("q", "page", "format", "next", "step", "cohort", "id", "o", "sort", "download")
-
-
-@dataclass
-class World:
-    alice: object
-    hana: object
-    marker: object
-    draft: Application
-    profiles: list[dict]
-    participant: object
-    endorsement_token: str
-    checkin_token: str
-    calendar_token: str
-    assignment: object
-    itt_provider: IttProvider
 
 
 @dataclass
@@ -291,114 +251,7 @@ def test_every_public_url_is_covered():
 
 @pytest.fixture
 def world(django_capture_on_commit_callbacks, settings, tmp_path) -> Iterator[World]:
-    settings.ACCOUNT_RATE_LIMITS = False  # every attempt reaches the form, however many
-    settings.MEDIA_ROOT = tmp_path
-    with time_machine.travel(NOW, tick=False):
-        yield _world(django_capture_on_commit_callbacks)
-
-
-def _world(capture) -> World:
-    northfield_schools()
-    itt = IttProvider.objects.create(name="Kent Teacher Training", approved=True)
-    alice = UserFactory(email="alice@school.example", full_name="Alice Adeyemi")
-    hana = UserFactory(email="hana@school.example", full_name="Hana Hughes")
-
-    # Alice's draft in an open cohort, with answers for every route through the form.
-    cohort = CohortFactory(registration_opens_on=date(2025, 6, 1), registration_closes_on=date(2025, 9, 15))
-    courses = {
-        code: CourseFactory(cohort=cohort, programme=Programme.objects.get(code=code))
-        for code in ("NPQLT", "EHCO", "NPQSENCO")
-    }
-    school = complete_answers(courses["NPQLT"])
-    not_on_a_school_site = {
-        k: v for k, v in school.items() if k not in ("workplace", "urn", "workplace_name")
-    }
-    profiles = [
-        school,
-        {**school, "funded": False, "payment": "school"},
-        complete_answers(
-            courses["EHCO"],
-            headteacher="yes",
-            years_as_headteacher=1,
-            npqh_status="none",
-            withdrew_from_ehco_before="no",
-        ),
-        complete_answers(courses["NPQSENCO"], senco_in_role_since="2023-09-01"),
-        {
-            **not_on_a_school_site,
-            "work_setting": "early_years",
-            "kind_of_nursery": "childminder",
-            "ofsted_urn": "EY123456",
-        },
-        {
-            **not_on_a_school_site,
-            "work_setting": "another_setting",
-            "employment_type": "lead_mentor_for_accredited_itt_provider",
-            "itt_provider": itt.pk,
-        },
-        {**not_on_a_school_site, "work_setting": "other", "referred_by_return_to_teaching_adviser": "yes"},
-    ]
-    draft = ApplicationFactory(user=alice, course=courses["NPQLT"], answers=school)
-
-    # Alice is also enrolled on an earlier course, with a mentor, a check-in and an assessment.
-    earlier = CourseFactory(
-        cohort=CohortFactory(
-            start_date=date(2024, 10, 1),
-            registration_opens_on=date(2024, 6, 1),
-            registration_closes_on=date(2024, 9, 15),
-        )
-    )
-    GroupFactory(course=earlier)
-    enrolled = ApplicationFactory(user=alice, course=earlier)
-    with capture(execute=True):
-        application_submit(application=enrolled, by=alice)
-    token = re.search(r"/endorse/([\w-]+)/", mail.outbox[-1].body).group(1)
-    endorsement_decide(token=token, user=hana, endorse=True)
-    application_accept(application=Application.objects.get(pk=enrolled.pk), by=UserFactory())
-    participant = Application.objects.get(pk=enrolled.pk).participant
-    with capture(execute=True):
-        checkin_log(participant=participant, held_on=date(2025, 6, 20))
-    checkin_token = re.search(r"/check-ins/confirm/([\w-]+)/", mail.outbox[-1].body).group(1)
-    EngagementTally.objects.create(
-        participant=participant,
-        percent=Decimal(100),
-        done_weight=1,
-        due_weight=1,
-        on_track=True,
-        computed_at=NOW,
-    )
-    window = window_create(
-        course=earlier,
-        opens_on=date(2025, 6, 28),
-        case_study_text="A case study.",
-        case_study_file=ContentFile(b"%PDF-1.4 a case study", name="case-study.pdf"),
-    )
-    submission = submission_create(entry=entry_for(participant=participant), text="An earlier response")
-    Submission.objects.filter(pk=submission.pk).update(
-        file=default_storage.save("submissions/response.pdf", ContentFile(b"%PDF-1.4 a response"))
-    )
-    marker = HubMembershipFactory(hub=earlier.cohort.hub).user
-    markers_assign(window=window, markers=[marker])
-
-    # Bob's application waits for Hana's endorsement.
-    bob = ApplicationFactory(course=courses["NPQLT"], answers=complete_answers(courses["NPQLT"]))
-    with capture(execute=True):
-        application_submit(application=bob, by=bob.user)
-    endorsement_token = re.search(r"/endorse/([\w-]+)/", mail.outbox[-1].body).group(1)
-
-    return World(
-        alice=alice,
-        hana=hana,
-        marker=marker,
-        draft=draft,
-        profiles=profiles,
-        participant=participant,
-        endorsement_token=endorsement_token,
-        checkin_token=checkin_token,
-        calendar_token=calendar_feed_rotate(user=alice).token,
-        assignment=window.entries.get().marking.get(),
-        itt_provider=itt,
-    )
+    yield from attacked_world(django_capture_on_commit_callbacks, settings, tmp_path)
 
 
 # --- Checks ----------------------------------------------------------------------------------------------
@@ -523,79 +376,3 @@ def test_hostile_tokens_in_links_are_not_found(url_name, token, world, attack):
         assert response.status_code in (302, 404), (url, user, response.status_code)
         assert attack.send(Target(url, user), "POST", {}).status_code in (302, 404, 405)
     assert not attack.problems, "\n".join(attack.problems)
-
-
-# --- What people see ---------------------------------------------------------------------------------------
-
-
-def error_next_to_field(html: str, message: str) -> bool:
-    return (
-        "<title>Error: " in html
-        and 'class="govuk-error-summary"' in html
-        and re.search(r'class="govuk-error-message">.*?</span> ' + re.escape(message), html) is not None
-    )
-
-
-@pytest.mark.parametrize(
-    ("typed", "message"),
-    [
-        ("²", "No open school or college matches that. Check the name, URN or postcode"),
-        ("1370\x0001", "Enter the name, URN or postcode using letters and numbers"),
-        ("9" * 40, "No open school or college matches that. Check the name, URN or postcode"),
-        ("x" * 101, "Name, URN or postcode must be 100 characters or fewer"),
-    ],
-)
-def test_the_workplace_search_answers_bad_input_with_an_error(client, world, typed, message):
-    response = client.post(reverse("funding_check_step", args=["workplace"]), {"workplace": typed})
-    assert response.status_code == 200
-    assert error_next_to_field(response.content.decode(), message)
-
-
-@pytest.mark.parametrize("typed", ["137001", "１３７００１", "١٣٧٠٠١", " 137001 "])
-def test_a_urn_is_found_in_any_digits(client, world, typed):
-    response = client.post(reverse("funding_check_step", args=["workplace"]), {"workplace": typed})
-    assert response.status_code == 302
-    assert client.session["funding_check"]["urn"] == 137001
-
-
-def test_choosing_from_several_workplaces_refuses_one_not_in_the_list(client, world):
-    url = reverse("funding_check_step", args=["workplace"])
-    response = client.post(url, {"workplace": "Northfield", "urn": "²"})
-    assert error_next_to_field(response.content.decode(), "Select your workplace from the list")
-    assert client.post(url, {"workplace": "Northfield", "urn": "137002"}).status_code == 302
-
-
-def test_applying_to_a_cohort_not_open_is_an_error_not_a_crash(client, world):
-    client.force_login(world.alice)
-    closed = CohortFactory(registration_opens_on=date(2025, 1, 1), registration_closes_on=date(2025, 2, 1))
-    for cohort, message in [
-        ("²", "Select a cohort that is open for registration"),
-        (str(closed.pk), "Select a cohort that is open for registration"),
-        ("9" * 40, "Select a cohort that is open for registration"),
-        ("\x00", "Null characters are not allowed."),
-        ("", "Select the cohort you want to join"),
-    ]:
-        response = client.post(reverse("apply"), {"cohort": cohort})
-        assert response.status_code == 200 and error_next_to_field(response.content.decode(), message)
-    assert not Application.objects.filter(cohort=closed).exists()
-
-
-@pytest.mark.parametrize(
-    ("reason", "message"),
-    [
-        ("Moving\x00abroad", "Enter a reason using letters, numbers and punctuation"),
-        ("x" * 501, "Reason must be 500 characters or fewer"),
-    ],
-)
-def test_a_bad_reason_for_withdrawing_is_an_error_and_withdraws_nothing(client, world, reason, message):
-    client.force_login(world.alice)
-    response = client.post(reverse("application_withdraw", args=[world.draft.pk]), {"reason": reason})
-    assert error_next_to_field(response.content.decode(), message)
-    world.draft.refresh_from_db()
-    assert world.draft.status == Application.Status.DRAFT
-    client.post(reverse("application_withdraw", args=[world.draft.pk]), {"reason": "Moving abroad"})
-    world.draft.refresh_from_db()
-    assert (world.draft.status, world.draft.decision_reason) == (
-        Application.Status.WITHDRAWN,
-        "Moving abroad",
-    )

@@ -1,13 +1,13 @@
 """Changing an answer keeps every answer still valid and asks only what the change made necessary.
 
-The journey function (``npq_portal.journey.answers_after_saving``) over the application form's
+The journey function (``common.journey.answers_after_saving``) over the application form's
 and the funding checker's routes, without HTTP or a database: derived facts (the NPQ's code,
 the funding decision) are given as the pages would derive them.
 """
 
 from applications import wizard
+from common import journey
 from funding import checker
-from npq_portal import journey
 
 COMPLETE = {
     "in_england": "yes",

@@ -1,11 +1,11 @@
-"""Every model declares its personal data (privacy/registry.py): a model with fields that look
+"""Every model declares its personal data (common/personal_data.py): a model with fields that look
 personal and no declaration fails here, so none can be added without saying how it is exported
 and erased."""
 
 from django.apps import apps
 from django.db import models
 
-from privacy.registry import (
+from common.personal_data import (
     REGISTRY,
     NotPersonal,
     PersonalData,
@@ -23,7 +23,7 @@ def test_every_model_with_personal_looking_fields_is_declared():
             problems.append(f"{model._meta.label}: {where} {', '.join(undeclared)}")
     assert not problems, (
         "Declare these models' personal data in their app's personal_data.py "
-        "(privacy/registry.py says how):\n" + "\n".join(problems)
+        "(common/personal_data.py says how):\n" + "\n".join(problems)
     )
 
 

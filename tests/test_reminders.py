@@ -9,18 +9,13 @@ from django.core import mail
 from django.urls import reverse
 
 from applications.models import Application
+from applications.reminders import endorsement_chasers, endorsements_expire, registration_deadline
 from applications.services import application_submit
 from engagement.models import Attendance
+from engagement.reminders import checkins_overdue, engagement_at_risk
 from engagement.tally import tally_course
 from funding.models import Institution
 from notifications.models import JobRun, Notification
-from notifications.reminders import (
-    checkins_overdue,
-    endorsement_chasers,
-    endorsements_expire,
-    engagement_at_risk,
-    registration_deadline,
-)
 from notifications.services import deliver_notification, notify, run_job
 from programmes.services import sync_staff_access
 from tests.factories import (
@@ -156,7 +151,7 @@ def test_checkins_overdue_follow_the_pace_of_the_course(django_capture_on_commit
 def test_running_every_job_twice_sends_nothing_more(
     submitted, group_at_risk, django_capture_on_commit_callbacks
 ):
-    from notifications.reminders import JOBS
+    from notifications.jobs import JOBS
 
     for days in (3, 7, 14):
         for _ in range(2):

@@ -17,10 +17,10 @@ from applications.forms import IdentityForm
 from applications.models import Application
 from applications.selectors import STATUS_PHRASES
 from applications.services import ApplicationError, application_accept, transition
+from assessment.reminders import marking_due
 from assessment.services import entry_for, markers_assign, submission_create
+from common.dates import govuk_datetime, govuk_time
 from funding.imports import Outcome, summary
-from notifications.reminders import marking_due
-from npq_portal.templatetags.portal import govuk_datetime, govuk_time
 from tests.factories import ApplicationFactory, HubMembershipFactory, HubStaffFactory
 from tests.test_assessment_reminders import run, window  # noqa: F401 (a fixture)
 

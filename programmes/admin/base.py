@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.html import format_html
 
 from accounts.models import User
-from npq_portal.csv_export import csv_response
+from common.csv_export import csv_response
 
 from ..models import Hub
 from ..selectors import HUB_PATHS, administered, may_change

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
-from npq_portal.admin_accessibility import LabelledTabularInline
+from common.admin_accessibility import LabelledTabularInline
 
 from ..admin_filters import scoped_filter
 from ..models import Cohort, Course, Group, Hub, HubMembership, LeadProvider, Programme

@@ -1,4 +1,4 @@
-"""Serve the fake DfE (dfe/fake.py) for the demo: `make run` in one terminal, this in another."""
+"""Serve the fake DfE (dfe/fake/) for the demo: `make run` in one terminal, this in another."""
 
 from __future__ import annotations
 

@@ -1,0 +1,49 @@
+"""Dates typed by people the GOV.UK way ("27 3 1985", "27/03/1985" or "9 2023"), and moments
+written the GOV.UK way ("4:30pm on 3 June 2025"; templates use them as filters)."""
+
+import re
+from datetime import date, datetime, time
+
+from django.template.defaultfilters import date as date_filter
+from django.utils import timezone
+
+SEPARATORS = re.compile(r"[\s/.-]+")
+
+
+def parse_typed_date(text: str, *, with_day: bool = True) -> date:
+    """Day, month and year (or month and year: the 1st of that month). ValueError if not a date."""
+    parts = [int(part) for part in SEPARATORS.split(text.strip()) if part]  # ValueError if not numbers
+    if with_day:
+        if len(parts) != 3:
+            raise ValueError("expected day, month and year")
+        day, month, year = parts
+    else:
+        if len(parts) != 2:
+            raise ValueError("expected month and year")
+        (month, year), day = parts, 1
+    return date(year, month, day)
+
+
+def govuk_time(value: datetime | time | None) -> str:
+    """A time the GOV.UK way: "9am", "4:30pm", "midday", "midnight" (Django's "a" format gives
+    "p.m.", whose full stop doubles up at the end of a sentence)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    if (value.hour, value.minute) == (12, 0):
+        return "midday"
+    if (value.hour, value.minute) == (0, 0):
+        return "midnight"
+    hour = value.hour % 12 or 12
+    suffix = "am" if value.hour < 12 else "pm"
+    return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
+
+
+def govuk_datetime(value: datetime | None, date_format: str = "j F Y") -> str:
+    """A moment the GOV.UK way, time first: "4:30pm on 3 June 2025" (``date_format`` for the day)."""
+    if value is None or value == "":
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return f"{govuk_time(value)} on {date_filter(value, date_format)}"
