@@ -56,7 +56,7 @@ WITH g AS (
     LEFT JOIN programmes_register r ON r.activity_id = m.activity_id AND COALESCE(r.group_id, 0) = COALESCE(p.group_id, 0)
    GROUP BY m.participant_id
 ), t AS (
-  SELECT p.id AS pk,
+  SELECT p.id AS pk, p.course_id,
          COALESCE(k.done, 0) AS done,
          b.due_all - COALESCE(k.excused_due, 0) AS due_all,
          b.due_all - COALESCE(k.excused_due, 0) - (COALESCE(b.unrecorded, 0) - COALESCE(k.marked_unrecorded, 0)) AS due,
@@ -66,16 +66,16 @@ WITH g AS (
     LEFT JOIN marks k ON k.participant_id = p.id
    WHERE p.status IN ('active', 'deferred')
 )
-INSERT INTO programmes_engagementtally (participant_id, percent, done_weight, due_weight, awaiting_weight,
-                                        projected_percent, on_track, computed_at)
-SELECT pk,
+INSERT INTO programmes_engagementtally (participant_id, course_id, percent, done_weight, due_weight,
+                                        awaiting_weight, projected_percent, on_track, computed_at)
+SELECT pk, course_id,
        CASE WHEN due > 0 THEN round(done * 100.0 / due, 2) END,
        done / 100.0, due / 100.0, (due_all - due) / 100.0,
        CASE WHEN due_all + future > 0 THEN round((done + due_all - due + future) * 100.0 / (due_all + future), 2) END,
        due = 0 OR done * 100 >= 90 * due,
        now()
   FROM t
-ON CONFLICT (participant_id) DO UPDATE SET
+ON CONFLICT (participant_id) DO UPDATE SET course_id = EXCLUDED.course_id,
   percent = EXCLUDED.percent, done_weight = EXCLUDED.done_weight, due_weight = EXCLUDED.due_weight,
   awaiting_weight = EXCLUDED.awaiting_weight, projected_percent = EXCLUDED.projected_percent,
   on_track = EXCLUDED.on_track, computed_at = EXCLUDED.computed_at

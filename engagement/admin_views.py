@@ -164,11 +164,14 @@ class LmsImportView(AdminPageMixin, FormView):
 
 
 class CourseEngagementView(AdminPageMixin, TemplateView):
-    """At-risk participants of a course, a page at a time, and the spread of engagement in each
-    group: the same queries for a course of 20 or of 20,000."""
+    """At-risk participants of a course, the records awaited and the spread of engagement in each
+    group, each list a page at a time (decisions.md, 42): the same queries, and a page of about
+    the same size, for a course of 20 or of 20,000."""
 
     template_name = "admin/engagement/course/engagement.html"
     at_risk_per_page = 50
+    awaiting_per_page = 50
+    groups_per_page = 20
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         from programmes.staff_scope import request_scope, visible_in_request
@@ -191,19 +194,35 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
             data.pop("at_risk"), self.at_risk_per_page, count=data.pop("at_risk_count")
         )
         page = paginator.get_page(self.request.GET.get("page"))  # anything else: the first or last page
-        charts = [
-            (name, bars, _chart(name, bars)) for name, bars in ((n, _bars(c)) for n, c in data["groups"])
-        ]
         groups = list(visible_in_request(Group.objects.filter(course=course).order_by("name"), self.request))
-        # Links and dates of the (up to thousands of) rows below made here, not by {% url %} and
-        # |date in template loops, which took most of the page's time at a hundred groups.
+
+        # Each group the user sees (and the participants without one, if any are tallied), with
+        # its spread of engagement if any is counted: a page of them, each with its chart.
+        spread = dict(data["groups"])
+        by_name = {g.name: g for g in groups}
+        entries = sorted(
+            [(g.name, g, spread.get(g.name)) for g in groups]
+            + [(name, None, counts) for name, counts in spread.items() if name not in by_name],
+            key=lambda entry: entry[0],
+        )
+        group_paginator = Paginator(entries, self.groups_per_page)
+        group_page = group_paginator.get_page(self.request.GET.get("groups_page"))
+        charts = [
+            (name, bars, _chart(name, bars))
+            for name, bars in ((name, _bars(counts)) for name, _, counts in group_page if counts)
+        ]
+
+        awaited = awaiting_records(course_id=course.pk, groups=groups)
+        awaiting_paginator = Paginator(awaited, self.awaiting_per_page)
+        awaiting_page = awaiting_paginator.get_page(self.request.GET.get("awaiting_page"))
+        # Each activity of the page with the names of the groups waiting for its record.
+        awaiting = [(activity, ", ".join(g.name for g in waiting)) for activity, waiting in awaiting_page]
+        # Links and dates of the rows below made here, not by {% url %} and |date in template
+        # loops (which took most of the page's time when a page held every row).
         register_url = _url_maker("admin:engagement_activity_register")
         grid_url = _url_maker("admin:programmes_group_grid")
         when = _when_maker()
-        awaiting = [
-            (activity, ", ".join(g.name for g in waiting))
-            for activity, waiting in awaiting_records(course_id=course.pk, groups=groups)
-        ]
+        svg_of = {name: svg for name, _, svg in charts}
         return {
             **super().get_context_data(**kwargs),
             **self.admin_context(f"Engagement: {course}"),
@@ -215,26 +234,49 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
             "at_risk_page": page,
             "page_range": paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
             "groups": groups,
-            # The page's long lists (hundreds of charts and grids, thousands of records awaited)
-            # as HTML joined here: the template language's loops over them were most of the time.
+            "group_page": group_page,
+            "group_page_range": group_paginator.get_elided_page_range(
+                group_page.number, on_each_side=1, on_ends=1
+            ),
+            "group_keep": _other_parameters(self.request, "groups_page"),
             # Only names and titles are text from people (escaped); links and dates are ours.
             "chart_figures": _html(
                 '\n<figure class="engagement-chart" style="display:inline-block;vertical-align:top;'
                 'box-sizing:border-box;width:412px;max-width:100%;margin:0 0 1em;padding-right:2em">\n'
-                f"  <figcaption><strong>{escape(name)}</strong></figcaption>\n  {svg}\n</figure>\n"
-                for name, _, svg in charts
+                f"  <figcaption><strong>{escape(name)}</strong>"
+                + (
+                    f' &middot; <a href="{grid_url(group.pk)}">Grid<span class="visually-hidden"> of {escape(name)}</span></a>'
+                    if group
+                    else ""
+                )
+                + "</figcaption>\n  "
+                + (svg_of[name] if counts else "<p>No engagement counted yet.</p>")
+                + "\n</figure>\n"
+                for name, group, counts in group_page
             ),
-            "grid_links": _html(f'<li><a href="{grid_url(g.pk)}">{escape(g.name)}</a></li>' for g in groups),
-            # Each activity with the names of the groups waiting, joined here (a course may have
-            # a hundred groups: a template loop over them for every activity was slow).
             "awaiting": awaiting,
+            "awaiting_page": awaiting_page,
+            "awaiting_page_range": awaiting_paginator.get_elided_page_range(
+                awaiting_page.number, on_each_side=1, on_ends=1
+            ),
+            "awaiting_keep": _other_parameters(self.request, "awaiting_page"),
             "awaiting_rows": _html(
                 f'<tr><th scope="row">{escape(activity.title)}</th><td>{escape(when(activity))}</td>'
-                f'<td>{escape(waiting)}</td><td><a href="{register_url(activity.pk)}">Take register</a></td></tr>'
+                f"<td>{escape(waiting)}</td>"
+                f'<td><a href="{register_url(activity.pk)}">Take register</a></td></tr>'
                 for activity, waiting in awaiting
             ),
+            "at_risk_keep": _other_parameters(self.request, "page"),
             "task_record_days": TASK_RECORD_DAYS,
         }
+
+
+def _other_parameters(request: HttpRequest, name: str) -> str:
+    """The page's other query parameters, to keep in the links of one list's pages (each list
+    of the page has its own page number): "a=1&b=2&", or empty."""
+    kept = request.GET.copy()
+    kept.pop(name, None)
+    return f"{kept.urlencode()}&" if kept else ""
 
 
 def _html(pieces: Any) -> str:

@@ -173,6 +173,9 @@ class EngagementTally(models.Model):
     """A participant's engagement, recomputed set-based per course by engagement.tally."""
 
     participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="tally")
+    # The participant's course, written by the tally: a course's tallies are read by this index
+    # (its staff page, the stale ones deleted after a run), not through every participant.
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+", db_index=False)
     percent = models.DecimalField(
         max_digits=5,
         decimal_places=2,
@@ -206,10 +209,18 @@ class EngagementTally(models.Model):
     class Meta:
         db_table = "programmes_engagementtally"
         verbose_name_plural = "engagement tallies"
-        indexes = [models.Index(fields=["on_track"])]
+        indexes = [
+            models.Index(fields=["on_track"]),
+            models.Index(fields=["course", "on_track", "percent"], name="tally_course_at_risk"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.participant}: {self.percent}%"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.course_id is None:  # the tally writes it in SQL; a tally saved one by one, here
+            self.course_id = Participant.objects.values_list("course_id", flat=True).get(pk=self.participant_id)
+        super().save(*args, **kwargs)
 
 
 class MentorCheckin(models.Model):

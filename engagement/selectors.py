@@ -80,8 +80,9 @@ def course_engagement(*, course, participants: QuerySet[Participant] | None = No
 
     from .models import EngagementTally
 
+    # By the tally's own course (index tally_course_at_risk), not through every participant.
     tallies = EngagementTally.objects.filter(
-        participant__course=course, participant__status__in=Participant.LIVE_STATUSES
+        course_id=course.pk, participant__status__in=Participant.LIVE_STATUSES
     )
     if participants is not None:  # None: all of the course's (its hub's administrators)
         tallies = tallies.filter(participant__in=participants)

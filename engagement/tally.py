@@ -66,7 +66,7 @@ def _start_of_next_day(today: date) -> datetime:
 # counted yet. (100.0 keeps SQLite from dividing whole numbers as integers.) Computed once per
 # participant over the totals, not inside the aggregate.
 ARITHMETIC = f"""
-    t.pk, t.done / 100.0, t.due / 100.0, (t.due_all - t.due) / 100.0,
+    t.pk, t.course_id, t.done / 100.0, t.due / 100.0, (t.due_all - t.due) / 100.0,
     CASE WHEN t.due > 0 THEN ROUND(t.done * 100.0 / t.due, 2) END,
     CASE WHEN t.due_all + t.future > 0
          THEN ROUND((t.done + t.due_all - t.due + t.future) * 100.0 / (t.due_all + t.future), 2) END,
@@ -112,7 +112,7 @@ def counted_activities(*, course_ids: list[int], today: date) -> QuerySet:
 
 
 def tally_statement(*, course_ids: list[int], today: date) -> tuple[str, list]:
-    """A WITH ... SELECT of each live participant's totals (pk, done, due, due_all, future;
+    """A WITH ... SELECT of each live participant's totals (pk, course_id, done, due, due_all, future;
     weights in hundredths), driven by the marks:
 
     - ``base``: per (course, group) of live participants, the weights due, to come, and due but
@@ -165,7 +165,7 @@ marks AS (
     LEFT JOIN {registers} r ON r.activity_id = m.activity_id AND COALESCE(r.group_id, 0) = COALESCE(p.group_id, 0)
    GROUP BY m.participant_id
 )
-SELECT p.pk, COALESCE(k.done, 0) AS done,
+SELECT p.pk, p.course_id, COALESCE(k.done, 0) AS done,
        b.due_all - COALESCE(k.excused_due, 0) - (b.unrecorded - COALESCE(k.marked_unrecorded, 0)) AS due,
        b.due_all - COALESCE(k.excused_due, 0) AS due_all,
        b.future - COALESCE(k.excused_future, 0) AS future
@@ -199,10 +199,11 @@ def tally_courses(*, course_ids: list[int], today: date | None = None) -> int:
         work_mem = _serialise_per_course(course_ids, work_mem=TALLY_WORK_MEM)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (participant_id, done_weight, due_weight, awaiting_weight,"  # noqa: S608 - table name from the model
+                f"INSERT INTO {table} (participant_id, course_id, done_weight, due_weight, awaiting_weight,"  # noqa: S608 - table name from the model
                 f" percent, projected_percent, on_track, computed_at) SELECT {ARITHMETIC}"
                 f" FROM ({totals}) t WHERE true"
-                " ON CONFLICT (participant_id) DO UPDATE SET done_weight = excluded.done_weight,"
+                " ON CONFLICT (participant_id) DO UPDATE SET course_id = excluded.course_id,"
+                " done_weight = excluded.done_weight,"
                 " due_weight = excluded.due_weight, awaiting_weight = excluded.awaiting_weight,"
                 " percent = excluded.percent,"
                 " projected_percent = excluded.projected_percent, on_track = excluded.on_track,"
@@ -214,7 +215,7 @@ def tally_courses(*, course_ids: list[int], today: date | None = None) -> int:
                 cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
         # Tallies this run did not write are stale: withdrawn or completed participants, or
         # participants with no counted activities left (shown as "not started").
-        EngagementTally.objects.filter(participant__course_id__in=course_ids).exclude(
+        EngagementTally.objects.filter(course_id__in=course_ids).exclude(
             computed_at=now
         ).delete()
     return stored

@@ -105,6 +105,8 @@ def test_every_engagement_row_arrives_in_the_engagement_app():
     assert CalendarFeed.objects.get().user_id == participants[0].user_id
     assert EngagementTally.objects.filter(on_track=False).count() == 1
     assert EngagementTally.objects.get(participant=participants[2]).percent == Decimal(100)
+    # engagement 0002: each tally says its participant's course.
+    assert set(EngagementTally.objects.values_list("course_id", flat=True)) == {group.course_id}
     checkin = MentorCheckin.objects.get()
     assert (checkin.participant_id, checkin.notes) == (participants[1].pk, "Talked about reading.")
 

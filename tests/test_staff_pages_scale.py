@@ -335,3 +335,36 @@ def test_applications_are_listed_newest_submitted_first_drafts_last_the_waiting_
     assert list(client.get(url).context["cl"].result_list) == [new, first, second, old, draft]
     waiting = client.get(url, {"status__exact": "waitlisted"}).context["cl"].result_list
     assert list(waiting) == [first, second]
+
+
+def test_the_awaiting_records_and_the_groups_come_a_page_at_a_time_each_keeping_the_others_place(client):
+    course = GroupFactory(name="Group 00", capacity=5).course
+    groups = [GroupFactory(course=course, name=f"Group {i:02d}", capacity=5) for i in range(1, 23)]
+    for i, group in enumerate(groups):
+        tally(ParticipantFactory(group=group), 40 + i)
+        for n in range(3):  # due, no register: 66 activities awaiting their record
+            ActivityFactory(group=group, title=f"{group.name} seminar {n}")
+    client.force_login(HubStaffFactory(hub=course.cohort.hub))
+    url = reverse("admin:programmes_course_engagement", args=[course.pk])
+
+    first = client.get(url)
+    html = first.content.decode()
+    assert len(first.context["awaiting"]) == 50 and first.context["awaiting_page"].paginator.count == 66
+    assert "Awaiting record (66)" in html and "Engagement in each group (23)" in html
+    # Group 00 has no tally yet: said in words, no chart.
+    assert html.count('class="engagement-chart"') == 20 and html.count('<svg role="img"') == 19
+    assert '<nav class="govuk-pagination" aria-label="Pages of activities awaiting record">' in html
+    assert '<nav class="govuk-pagination" aria-label="Pages of groups">' in html
+
+    # The second page of each list, and every other list keeps its own page in the links.
+    later = client.get(url, {"page": 1, "awaiting_page": 2, "groups_page": 2})
+    html = later.content.decode()
+    assert len(later.context["awaiting"]) == 16
+    assert [name for name, *_ in later.context["charts"]] == ["Group 20", "Group 21", "Group 22"]
+    assert reverse("admin:programmes_group_grid", args=[groups[-1].pk]) in html
+    assert "?page=1&amp;groups_page=2&amp;awaiting_page=1#awaiting-heading" in html
+    assert "?page=1&amp;awaiting_page=2&amp;groups_page=1#groups-heading" in html
+    every = {a.pk for n in (1, 2) for a, _ in client.get(url, {"awaiting_page": n}).context["awaiting"]}
+    assert len(every) == 66
+    for typed in ("abc", "-1", "99999", "<b>"):
+        assert client.get(url, {"awaiting_page": typed, "groups_page": typed}).status_code == 200
