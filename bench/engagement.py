@@ -81,11 +81,11 @@ def run_app_tally() -> dict:
 
 
 def _params() -> dict:
-    from engagement.tally import TASK_RECORD_DAYS, _start_of_next_day
+    from engagement.tally import TASK_RECORD_DAYS, start_of_next_day
 
     return {
         "today": TODAY,
-        "tomorrow": _start_of_next_day(TODAY),
+        "tomorrow": start_of_next_day(TODAY),
         "grace": TODAY - timedelta(days=TASK_RECORD_DAYS),
     }
 

@@ -70,7 +70,7 @@ def generate(participants: int, courses: int, *, today: date) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from engagement.tally import _start_of_next_day
+    from engagement.tally import start_of_next_day
 
     call_command("migrate", verbosity=0)
     groups_per_course = max(1, participants // courses // PARTICIPANTS_PER_GROUP)
@@ -87,8 +87,8 @@ def generate(participants: int, courses: int, *, today: date) -> None:
                 "per_group": per_group,
                 "course_activities": ACTIVITIES_PER_COURSE,
                 "group_activities": ACTIVITIES_PER_GROUP,
-                "tomorrow": _start_of_next_day(today),
+                "tomorrow": start_of_next_day(today),
                 # The last group seminar due by today has no register yet.
-                "awaiting_from": _start_of_next_day(today) - timedelta(days=21),
+                "awaiting_from": start_of_next_day(today) - timedelta(days=21),
             },
         )

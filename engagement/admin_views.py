@@ -27,6 +27,7 @@ from programmes.models import Group, Participant
 from programmes.selectors import visible_to
 from programmes.services import EnrolmentError
 
+from .charts import histogram_bars, histogram_svg
 from .models import Activity, Attendance, Register
 from .selectors import register_roster
 from .services import REGISTER_MARKS, register_save
@@ -176,8 +177,8 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         from programmes.staff_scope import request_scope, visible_in_request
 
-        from .selectors import course_engagement
-        from .tally import ENGAGEMENT_BAR, TASK_RECORD_DAYS, awaiting_records
+        from .selectors import awaiting_records, course_engagement
+        from .tally import ENGAGEMENT_BAR, TASK_RECORD_DAYS
 
         course = get_object_or_404(
             self.model_admin.get_queryset(self.request).select_related("programme", "cohort"),
@@ -208,8 +209,8 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
         group_paginator = Paginator(entries, self.groups_per_page)
         group_page = group_paginator.get_page(self.request.GET.get("groups_page"))
         charts = [
-            (name, bars, _chart(name, bars))
-            for name, bars in ((name, _bars(counts)) for name, _, counts in group_page if counts)
+            (name, bars, histogram_svg(name, bars))
+            for name, bars in ((name, histogram_bars(counts)) for name, _, counts in group_page if counts)
         ]
 
         awaited = awaiting_records(course_id=course.pk, groups=groups)
@@ -317,51 +318,6 @@ def _when_maker() -> Any:
         return f"due {date_filter(due_on, 'j M Y')}"
 
     return lambda activity: when(activity.starts_at, activity.due_on)
-
-
-def _bars(counts: list[int]) -> list[dict[str, Any]]:
-    """SVG geometry of a 10-band histogram: 10 bars 30px wide, up to 120px high."""
-    tallest = max(counts) or 1
-    return [
-        {
-            "x": 40 + i * 32,
-            "height": round(120 * n / tallest),
-            "y": 140 - round(120 * n / tallest),
-            "count": n,
-            "label": f"{i * 10}–{i * 10 + 10}%",
-            "start": i * 10,
-        }
-        for i, n in enumerate(counts)
-    ]
-
-
-def _chart(name: str, bars: list[dict[str, Any]]) -> str:
-    """The histogram as SVG, built here rather than in the template: a course has a chart for each
-    of its (up to hundreds of) groups, and the template language took most of the page's time.
-    Only the group's name is text from people (escaped); the rest are numbers computed here."""
-    shapes = []
-    for i, b in enumerate(bars):
-        fill = "#00703c" if i >= 9 else "#1d70b8"
-        shapes.append(
-            f'<rect x="{b["x"]}" y="{b["y"]}" width="28" height="{b["height"]}" fill="{fill}">'
-            f"<title>{b['label']}: {b['count']}</title></rect>"
-        )
-        if b["count"]:
-            shapes.append(
-                f'<text x="{b["x"] + 14}" y="{b["y"] - 3}" font-size="11" text-anchor="middle">{b["count"]}</text>'
-            )
-        shapes.append(
-            f'<text x="{b["x"] + 14}" y="156" font-size="9" text-anchor="middle">{b["start"]}</text>'
-        )
-    return mark_safe(  # noqa: S308 - numbers only, and the name escaped
-        f'<svg role="img" aria-label="Number of participants of {escape(name)} in each 10% band of '
-        'engagement" width="100%" viewBox="0 0 380 180" xmlns="http://www.w3.org/2000/svg">'
-        '<line x1="36" y1="140" x2="364" y2="140" stroke="#0b0c0c"/>'
-        '<line x1="328" y1="10" x2="328" y2="150" stroke="#d4351c" stroke-dasharray="4 3"/>'
-        '<text x="324" y="20" font-size="11" fill="#d4351c" text-anchor="end">90%</text>'
-        + "".join(shapes)
-        + '<text x="200" y="174" font-size="11" text-anchor="middle">engagement (%)</text></svg>'
-    )
 
 
 class GroupGridView(AdminPageMixin, TemplateView):

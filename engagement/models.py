@@ -219,7 +219,9 @@ class EngagementTally(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if self.course_id is None:  # the tally writes it in SQL; a tally saved one by one, here
-            self.course_id = Participant.objects.values_list("course_id", flat=True).get(pk=self.participant_id)
+            self.course_id = Participant.objects.values_list("course_id", flat=True).get(
+                pk=self.participant_id
+            )
         super().save(*args, **kwargs)
 
 

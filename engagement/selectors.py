@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from programmes.models import Course, Group, HubMembership, Participant
 from programmes.selectors import courses_with_user_groups, facilitated_group_ids, register_scope, visible_to
 
-from .models import Activity, Attendance
+from .models import Activity, Attendance, Register
+from .tally import is_recorded, start_of_next_day
 
 register_scope(
     Activity,
@@ -193,3 +195,49 @@ def courses_at_risk(*, user: User, request=None) -> list[Course]:
     for course in found:
         course.live, course.at_risk = counts[course.pk]["live"], counts[course.pk]["at_risk"]
     return found
+
+
+def awaiting_records(
+    *, course_id: int, groups: list, today: date | None = None
+) -> list[tuple[Activity, list]]:
+    """Activities of the course due so far whose record has not come in for some of ``groups``
+    (the groups staff see): (activity, [groups still awaiting its register or LMS import]).
+    Two queries whatever the size of the course."""
+    today = today or timezone.localdate()
+    group_ids = [g.pk for g in groups]
+    # Only the activities due so far (is_due, in SQL), less the group activities whose group's
+    # register is taken (recorded, whatever else), with the fields the rules and the page read:
+    # a course of hundreds of groups has thousands of activities, most of them recorded.
+    own_register = Register.objects.filter(activity=OuterRef("pk"), group_id=OuterRef("group_id"))
+    activities = list(
+        Activity.objects.filter(course_id=course_id, required=True, counts_towards_engagement=True)
+        .filter(Q(group__isnull=True) | Q(group_id__in=group_ids))
+        .filter(Q(starts_at__lt=start_of_next_day(today)) | Q(due_on__lte=today))
+        .exclude(Q(group__isnull=False) & Exists(own_register))
+        .only("pk", "course_id", "group_id", "code", "title", "starts_at", "due_on", "imported_on")
+        .order_by("starts_at", "due_on", "title", "pk")  # pk: the same order every time
+    )
+    # The group registers of the course's activities for every group, looked up below by
+    # (activity, group): no list of thousands of activity ids sent to the database.
+    taken = set(
+        Register.objects.filter(
+            activity__course_id=course_id, activity__group__isnull=True, group__isnull=False
+        ).values_list("activity_id", "group_id")
+    )
+    by_id = {g.pk: g for g in groups}
+    awaiting = []
+    for activity in activities:
+        # A group's activity concerns its group only: no pass over every group for each of them
+        # (a course of a hundred groups has a thousand group activities).
+        if activity.group_id is None:
+            concerned = groups
+        else:
+            concerned = [by_id[activity.group_id]] if activity.group_id in by_id else []
+        # Recorded without a register (imported, or an online task past its days) is the same
+        # for every group: asked once, then each group's register looked up.
+        if is_recorded(activity, mark=None, register_taken=False, today=today):
+            continue
+        waiting = [g for g in concerned if (activity.pk, g.pk) not in taken]
+        if waiting:
+            awaiting.append((activity, waiting))
+    return awaiting

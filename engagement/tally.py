@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Round, TruncDate
 from django.utils import timezone
 
@@ -54,7 +54,7 @@ class State:
     UPCOMING = "upcoming"  # not due yet
 
 
-def _start_of_next_day(today: date) -> datetime:
+def start_of_next_day(today: date) -> datetime:
     return datetime.combine(today + timedelta(days=1), time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
@@ -93,7 +93,7 @@ def counted_activities(*, course_ids: list[int], today: date) -> QuerySet:
     course_id, group_id, ``w`` (the weight in hundredths), ``is_due`` (by ``today``) and
     ``recorded_alone``: its record has come in for everyone, whatever their marks and registers
     (an LMS import after its date, or a task ``TASK_RECORD_DAYS`` days past due)."""
-    due = Q(starts_at__lt=_start_of_next_day(today)) | Q(due_on__lte=today)
+    due = Q(starts_at__lt=start_of_next_day(today)) | Q(due_on__lte=today)
     recorded_alone = (
         Q(imported_on__gt=F("due_on"))
         | Q(imported_on__gt=TruncDate("starts_at", tzinfo=_london()))
@@ -215,9 +215,7 @@ def tally_courses(*, course_ids: list[int], today: date | None = None) -> int:
                 cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
         # Tallies this run did not write are stale: withdrawn or completed participants, or
         # participants with no counted activities left (shown as "not started").
-        EngagementTally.objects.filter(course_id__in=course_ids).exclude(
-            computed_at=now
-        ).delete()
+        EngagementTally.objects.filter(course_id__in=course_ids).exclude(computed_at=now).delete()
     return stored
 
 
@@ -270,7 +268,7 @@ def registers_taken(*, activity: Activity, participant_ids: set[int], by=None) -
 
 def is_due(activity: Activity, *, today: date) -> bool:
     return bool(
-        (activity.starts_at is not None and activity.starts_at < _start_of_next_day(today))
+        (activity.starts_at is not None and activity.starts_at < start_of_next_day(today))
         or (activity.due_on is not None and activity.due_on <= today)
     )
 
@@ -349,52 +347,6 @@ def state_label(mark: str | None, state: str) -> str:
         State.EXCUSED: "Excused",
         State.AWAITING: "Awaiting record",
     }.get(state, "")
-
-
-def awaiting_records(
-    *, course_id: int, groups: list, today: date | None = None
-) -> list[tuple[Activity, list]]:
-    """Activities of the course due so far whose record has not come in for some of ``groups``
-    (the groups staff see): (activity, [groups still awaiting its register or LMS import]).
-    Two queries whatever the size of the course."""
-    today = today or timezone.localdate()
-    group_ids = [g.pk for g in groups]
-    # Only the activities due so far (is_due, in SQL), less the group activities whose group's
-    # register is taken (recorded, whatever else), with the fields the rules and the page read:
-    # a course of hundreds of groups has thousands of activities, most of them recorded.
-    own_register = Register.objects.filter(activity=OuterRef("pk"), group_id=OuterRef("group_id"))
-    activities = list(
-        Activity.objects.filter(course_id=course_id, required=True, counts_towards_engagement=True)
-        .filter(Q(group__isnull=True) | Q(group_id__in=group_ids))
-        .filter(Q(starts_at__lt=_start_of_next_day(today)) | Q(due_on__lte=today))
-        .exclude(Q(group__isnull=False) & Exists(own_register))
-        .only("pk", "course_id", "group_id", "code", "title", "starts_at", "due_on", "imported_on")
-        .order_by("starts_at", "due_on", "title", "pk")  # pk: the same order every time
-    )
-    # The group registers of the course's activities for every group, looked up below by
-    # (activity, group): no list of thousands of activity ids sent to the database.
-    taken = set(
-        Register.objects.filter(
-            activity__course_id=course_id, activity__group__isnull=True, group__isnull=False
-        ).values_list("activity_id", "group_id")
-    )
-    by_id = {g.pk: g for g in groups}
-    awaiting = []
-    for activity in activities:
-        # A group's activity concerns its group only: no pass over every group for each of them
-        # (a course of a hundred groups has a thousand group activities).
-        if activity.group_id is None:
-            concerned = groups
-        else:
-            concerned = [by_id[activity.group_id]] if activity.group_id in by_id else []
-        # Recorded without a register (imported, or an online task past its days) is the same
-        # for every group: asked once, then each group's register looked up.
-        if is_recorded(activity, mark=None, register_taken=False, today=today):
-            continue
-        waiting = [g for g in concerned if (activity.pk, g.pk) not in taken]
-        if waiting:
-            awaiting.append((activity, waiting))
-    return awaiting
 
 
 def distribution(percents: list[Decimal | None], *, bins: int = 10) -> list[int]:

@@ -129,7 +129,14 @@ def populate(group: Group, activity: Activity, marker: User, start: int, stop: i
         Attendance(participant=p, activity=activity, status="attended") for p in participants
     )
     EngagementTally.objects.bulk_create(
-        EngagementTally(participant=p, course_id=p.course_id, percent=i % 100, due_weight=1, on_track=i % 3 != 0, computed_at=now)
+        EngagementTally(
+            participant=p,
+            course_id=p.course_id,
+            percent=i % 100,
+            due_weight=1,
+            on_track=i % 3 != 0,
+            computed_at=now,
+        )
         for p, i in zip(participants, indices, strict=True)
     )
     decisions = FundingDecision.objects.bulk_create(

@@ -11,11 +11,11 @@ from django.urls import reverse
 
 from engagement.lms_import import import_lms_completions
 from engagement.models import Activity, Attendance, EngagementTally, Register
+from engagement.selectors import awaiting_records
 from engagement.services import register_save
 from engagement.tally import (
     TASK_RECORD_DAYS,
     State,
-    awaiting_records,
     participant_activities,
     tally_course,
 )
