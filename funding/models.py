@@ -191,7 +191,7 @@ class ImportRun(models.Model):
     """One import of a file, run by a Celery task; its progress and problems shown in admin.
 
     A run ends done, failed (with a message in words) or, for a list that would shrink by more
-    than half, waiting for a superuser to confirm (funding/imports.py). A running run writes
+    than half, waiting for a superuser to confirm (funding/imports/runs.py). A running run writes
     ``heartbeat_at`` as it goes; one silent for IMPORT_STALE_MINUTES is failed by a sweep.
     """
 

@@ -11,7 +11,7 @@ from .models import ImportRun
 @shared_task(bind=True, name="funding.tasks.run_import", max_retries=20)
 def run_import(self, import_run_id: int) -> str:
     """Run one queued import. A delivery after its worker died (acks_late) takes the run over
-    (funding/imports.py). A delivery that finds the run held by another session looks again
+    (funding/imports/runs.py). A delivery that finds the run held by another session looks again
     shortly: the holder may be the killed worker's session, still finishing its statement (the
     load of a large file) before the database notices and releases the run; once released, it
     is taken over. After 20 looks a live worker is on it, and this delivery stops."""

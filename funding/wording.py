@@ -167,7 +167,7 @@ def facts_in_words(facts: dict[str, Any] | None) -> list[tuple[str, str]]:
     return rows
 
 
-# --- a round's rules in words (funding/rounds.py) ----------------------------------------------
+# --- a round's rules in words (funding/rounds/) ------------------------------------------------
 
 SETTINGS = {
     "school": "a school",

@@ -86,7 +86,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "funding.tasks.fail_stale_imports",
         "schedule": crontab(minute="*/5"),
     },
-    # Deletes or anonymises what the retention schedule says is due (privacy/retention.py).
+    # Deletes or anonymises what the retention schedule says is due (privacy/retention/).
     "apply-retention-schedule": {
         "task": "privacy.tasks.apply_retention_schedule",
         "schedule": crontab(hour=3, minute=45),

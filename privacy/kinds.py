@@ -1,6 +1,6 @@
 """The kinds of record the retention schedule covers, and their defaults (seeded by migration
 0002; staff change the periods in admin). What each kind's event is, and what happens to a
-record when its time is up, is in privacy/retention.py."""
+record when its time is up, is in the privacy/retention/ package."""
 
 from __future__ import annotations
 

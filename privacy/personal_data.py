@@ -52,7 +52,7 @@ register(
 register(
     LogEntry,
     "Admin change log",
-    # Entries *about* a person's rows are anonymised by erasure (privacy/erasure.py); the staff
+    # Entries *about* a person's rows are anonymised by erasure (privacy/services.py); the staff
     # member who made an entry is kept, as the account it points at.
     subject=None,
     actors=("user",),
