@@ -12,11 +12,13 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import requests
 from django.conf import settings
+
+from .timestamps import dfe_time
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +171,7 @@ class DfeClient:
         is inclusive at DfE, so the newest record of the last page comes again: harmless)."""
         params: dict[str, Any] = {"page[page]": page, "page[per_page]": per_page, "sort": "updated_at"}
         if updated_since is not None:
-            params["filter[updated_since]"] = updated_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            params["filter[updated_since]"] = dfe_time(updated_since, microseconds=True)
         return self._request("GET", "/npq-applications", params=params)["data"]
 
     def application_pages(
@@ -208,7 +210,7 @@ class DfeClient:
         """One page of the lead provider's participants, oldest change first (inclusive filter)."""
         params: dict[str, Any] = {"page[page]": page, "page[per_page]": per_page, "sort": "updated_at"}
         if updated_since is not None:
-            params["filter[updated_since]"] = updated_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            params["filter[updated_since]"] = dfe_time(updated_since, microseconds=True)
         return self._request("GET", "/participants/npq", params=params)["data"]
 
     def participant(self, participant_id: str) -> dict:

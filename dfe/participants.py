@@ -8,10 +8,10 @@ import uuid
 from datetime import datetime
 
 from django.db import transaction
-from django.utils.dateparse import parse_datetime
 
 from .client import DfeClient, client_for
 from .models import DfeApplication, LeadProviderAccount
+from .timestamps import parse_dfe_time
 
 PAGE = 100
 
@@ -39,7 +39,7 @@ def _store_page(account: LeadProviderAccount, rows: list[dict], cursor: datetime
     locked = LeadProviderAccount.objects.select_for_update().get(pk=account.pk)
     newest = cursor
     for row in rows:
-        when = parse_datetime(row["attributes"]["updated_at"])
+        when = parse_dfe_time(row["attributes"]["updated_at"])
         participant_id = uuid.UUID(row["id"])
         for enrolment in row["attributes"].get("npq_enrolments") or []:
             DfeApplication.objects.filter(

@@ -16,7 +16,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from applications.models import Application
 
@@ -24,6 +23,7 @@ from .client import DfeClient, DfeError, client_for, link_on
 from .crypto import TokenKeyMissing
 from .identifiers import PROGRAMME_CODES
 from .models import DfeApplication, LeadProviderAccount, SyncRun
+from .timestamps import parse_dfe_time
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ LINKABLE = [s for s in Application.Status.values if s != Application.Status.DRAF
 
 
 def _when(value: str | None) -> datetime:
-    parsed = parse_datetime(value or "")
+    parsed = parse_dfe_time(value or "")
     if parsed is None:
         raise ValueError(f"not a date and time: {value!r}")
     return parsed

@@ -12,6 +12,7 @@ from django.utils import timezone
 from ..client import DfeClient, DfeRefused, DfeUnavailable, DfeUncertain, LinkOff, client_for, link_on
 from ..crypto import TokenKeyMissing
 from ..models import Declaration, LeadProviderAccount
+from ..timestamps import dfe_time
 
 S = Declaration.State
 DUPLICATE = "already been submitted"  # DfE's words for a second billable declaration
@@ -25,9 +26,7 @@ def _attributes(declaration: Declaration) -> dict:
     attributes = {
         "participant_id": str(dfe_app.participant_id),
         "declaration_type": declaration.declaration_type,
-        "declaration_date": declaration.declaration_date.astimezone(timezone.get_fixed_timezone(0)).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
-        ),
+        "declaration_date": dfe_time(declaration.declaration_date),
         "course_identifier": dfe_app.course_identifier,
         "delivery_partner_id": str(declaration.delivery_partner_id),
     }
@@ -163,7 +162,7 @@ def send_outcome(declaration_id: int, *, client: DfeClient | None = None) -> Dec
                 str(dfe_app.participant_id),
                 course_identifier=dfe_app.course_identifier,
                 passed=bool(declaration.has_passed),
-                completion_date=timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                completion_date=dfe_time(timezone.now()),
             )
         except DfeRefused as exc:
             declaration.error = f"DfE refused the outcome: {exc}"

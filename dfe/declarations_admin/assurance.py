@@ -6,6 +6,7 @@ from __future__ import annotations
 from programmes.models import Cohort
 
 from ..models import Declaration
+from ..timestamps import dfe_time
 
 ASSURANCE_COLUMNS = (
     "Participant ID",
@@ -74,8 +75,8 @@ def assurance_rows(cohort: Cohort) -> list[tuple]:
                 str(d.dfe_id or ""),
                 d.state,
                 d.declaration_type,
-                d.declaration_date.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                d.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                dfe_time(d.declaration_date),
+                dfe_time(d.created_at),
                 "",
                 "",
                 d.evidence.content_hash if d.evidence_id else "",

@@ -3,9 +3,9 @@ accept (DfE's refusals, closing the participant's other pending applications) an
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from ..timestamps import parse_sent_time
 from .terms import Refusal, _not_found, _schedules_for
 
 
@@ -31,17 +31,13 @@ class ApplicationsApi:
         since = query.get("filter[updated_since]")
         if since:
             try:
-                cutoff = datetime.fromisoformat(since.replace("Z", "+00:00"))
+                cutoff = parse_sent_time(since)
             except ValueError:
                 raise Refusal(
                     400,
                     [("filter[updated_since]", "The filter '#/updated_since' must be a valid ISO 8601 date")],
                 ) from None
-            rows = [
-                r
-                for r in rows
-                if datetime.fromisoformat(r["attributes"]["updated_at"].replace("Z", "+00:00")) >= cutoff
-            ]
+            rows = [r for r in rows if parse_sent_time(r["attributes"]["updated_at"]) >= cutoff]
         cohorts = query.get("filter[cohort]")
         if cohorts:
             rows = [r for r in rows if r["attributes"]["cohort"] in cohorts.split(",")]

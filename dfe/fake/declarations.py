@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from ..timestamps import parse_sent_time
 from .terms import LEADERSHIP, Refusal, _now
 
 
@@ -57,7 +58,7 @@ class DeclarationsApi:
                 [("declaration_type", "The property '#/declaration_type' does not exist for this course")],
             )
         try:
-            when = datetime.fromisoformat(str(attributes.get("declaration_date")).replace("Z", "+00:00"))
+            when = parse_sent_time(str(attributes.get("declaration_date")))
         except ValueError:
             raise Refusal(
                 422, [("declaration_date", "Enter a valid RCF3339 '#/declaration_date'.")]

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from ..timestamps import parse_sent_time
 from .terms import DEFERRAL_REASONS, WITHDRAWAL_REASONS, Refusal, _not_found, _now, _schedules_for
 
 
@@ -35,12 +35,8 @@ class ParticipantsApi:
         rows = [self._participant_json(pid, self._enrolments(pid, provider)) for pid in ids]
         since = query.get("filter[updated_since]")
         if since:
-            cutoff = datetime.fromisoformat(since.replace("Z", "+00:00"))
-            rows = [
-                r
-                for r in rows
-                if datetime.fromisoformat(r["attributes"]["updated_at"].replace("Z", "+00:00")) >= cutoff
-            ]
+            cutoff = parse_sent_time(since)
+            rows = [r for r in rows if parse_sent_time(r["attributes"]["updated_at"]) >= cutoff]
         rows.sort(
             key=lambda r: (r["attributes"]["updated_at"], r["id"]),
             reverse=query.get("sort", "") == "-updated_at",

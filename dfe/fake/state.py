@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from ..timestamps import dfe_time
 from .terms import _now
 
 
@@ -40,7 +41,7 @@ class DfeState:
         with self.lock:
             self._clock += 1
             now = datetime.now(UTC)
-            return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond:06d}Z"
+            return dfe_time(now, microseconds=True)
 
     def add_application(
         self,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from ..timestamps import dfe_time
+
 WITHDRAWAL_REASONS = (
     "insufficient-capacity-to-undertake-programme",
     "personal-reason-health-or-pregnancy-related",
@@ -39,7 +41,7 @@ LEADERSHIP = {
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dfe_time(datetime.now(UTC), microseconds=True)
 
 
 def _schedules_for(course: str) -> tuple[str, ...]:
