@@ -120,9 +120,14 @@ MESSAGES = {
 PATTERNS = {"urn": URN, "ukprn": UKPRN, "ofsted_urn": OFSTED_URN}
 
 
-def _clean(value: str) -> str:
-    value = value.strip().upper()
-    match = EXCEL_WHOLE_NUMBER.match(value)  # a spreadsheet writes 137001 as 137001.0
+def whole_number(value: str) -> str:
+    """A whole number as typed, or as a spreadsheet writes it (137001 as ``137001.0``), without
+    the spaces around it; any other text only without the spaces. The one reading of numbers in
+    funding's files: the lists' identifiers here and in funding/imports/, GIAS's numbers there."""
+    value = value.strip()
+    if "." not in value:
+        return value  # the common case, without a regular expression per value
+    match = EXCEL_WHOLE_NUMBER.match(value)
     return match.group(1) if match else value
 
 
@@ -130,12 +135,12 @@ def identifier_of(row: dict[str, str], list_format: ListFormat) -> str:
     """The row's identifier, or ValueError saying in words what is wrong with it."""
     if list_format.identifier == "early_years":
         school, ofsted = list_format.columns
-        ofsted_urn = _clean(row.get(ofsted, ""))
+        ofsted_urn = whole_number(row.get(ofsted, "")).upper()
         if ofsted_urn:
             return _checked(ofsted_urn, "ofsted_urn", ofsted)
-        return _checked(_clean(row.get(school, "")), "urn", school)
+        return _checked(whole_number(row.get(school, "")).upper(), "urn", school)
     column = list_format.columns[0]
-    return _checked(_clean(row.get(column, "")), list_format.identifier, column)
+    return _checked(whole_number(row.get(column, "")).upper(), list_format.identifier, column)
 
 
 def _checked(value: str, kind: str, column: str) -> str:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from common.csv_files import NOTHING_LOADED, CsvFile, MalformedFile, Source, check_file, source_of
 
-from ..dfe_lists import ListFormatError, identifier_of, resolve_kind
+from ..dfe_lists import ListFormatError, identifier_of, resolve_kind, whole_number
 from ..models import (
     EarlyYearsProvider,
     EligibilityListChange,
@@ -23,7 +23,6 @@ from ..models import (
     Institution,
 )
 from .outcome import BadRow, Data, Outcome, _Progress
-from .values import _digits
 
 BATCH_SIZE = 1000
 # A list replaced by a file with fewer entries than this share of it needs confirming.
@@ -46,7 +45,7 @@ OFSTED_URN = re.compile(r"^EY\d{6}$")
 
 
 def parse_identifier(value: str) -> str:
-    value = _digits(value).upper()
+    value = whole_number(value).upper()
     if value.isascii() and value.isdigit() and 5 <= len(value) <= 8:
         return value
     if OFSTED_URN.match(value):

@@ -11,9 +11,10 @@ from django.template.defaultfilters import pluralize
 
 from common.csv_files import CsvFile, MalformedFile, Source, check_file, source_of
 
+from ..dfe_lists import whole_number
 from ..models import ImportRun, Institution
 from .outcome import BadRow, Data, Outcome, _Progress
-from .values import _date, _digits, _number
+from .values import _date, _number
 
 # GIAS "edubasealldata" column -> Institution field.
 GIAS_COLUMNS = {
@@ -38,7 +39,7 @@ def parse_gias_row(row: dict[str, str]) -> dict:
     name = row["EstablishmentName"].strip()
     if not name:
         raise BadRow("EstablishmentName is empty")
-    la_code = _digits(row["LA (code)"])
+    la_code = whole_number(row["LA (code)"])
     if la_code and not (la_code.isascii() and la_code.isdigit() and len(la_code) <= 3):
         raise BadRow(f"LA (code) {la_code!r} is not a 3-digit code")
     return {

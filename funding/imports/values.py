@@ -6,22 +6,12 @@ import re
 from datetime import date
 from functools import lru_cache
 
+from ..dfe_lists import whole_number
 from .outcome import BadRow
-
-EXCEL_WHOLE_NUMBER = re.compile(r"^(\d+)\.0+$")
-
-
-def _digits(value: str) -> str:
-    """A whole number as typed, or as a spreadsheet writes it (``100000.0``)."""
-    value = value.strip()
-    if "." not in value:
-        return value  # the common case, without a regular expression per value
-    match = EXCEL_WHOLE_NUMBER.match(value)
-    return match.group(1) if match else value
 
 
 def _number(value: str, column: str, *, required: bool = False) -> int | None:
-    value = _digits(value)
+    value = whole_number(value)
     if not value:
         if required:
             raise BadRow(f"{column} is empty")
