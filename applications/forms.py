@@ -11,18 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from common.dates import parse_typed_date
-
-YES_NO = [("yes", "Yes"), ("no", "No")]
-
-
-def radios(choices, label: str, required_message: str, hint: str = "") -> forms.ChoiceField:
-    return forms.ChoiceField(
-        choices=choices,
-        widget=forms.RadioSelect,
-        label=label,
-        help_text=hint,
-        error_messages={"required": required_message},
-    )
+from common.forms import YES_NO, radios
 
 
 class CohortForm(forms.Form):

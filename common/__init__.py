@@ -4,6 +4,7 @@
 - ``csv_files``: reading uploaded CSV files, streamed, with refusals in words.
 - ``dates``: dates typed the GOV.UK way, and moments written the GOV.UK way.
 - ``journey``: one-question-per-page journeys (the funding checker, the application form).
+- ``forms``: GOV.UK form pieces of those journeys (radios, yes or no).
 - ``admin_accessibility``: Django admin forms that stay accessible.
 - ``personal_data``: the registry where each app declares its personal data (privacy reads it).
 

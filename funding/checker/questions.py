@@ -7,20 +7,9 @@ from typing import Any
 
 from django import forms
 
+from common.forms import YES_NO, radios
+
 from .workplace import WorkplaceForm
-
-YES_NO = [("yes", "Yes"), ("no", "No")]
-
-
-def _radios(choices, label: str, hint: str = "", **kwargs) -> forms.ChoiceField:
-    return forms.ChoiceField(
-        choices=choices,
-        widget=forms.RadioSelect,
-        label=label,
-        help_text=hint,
-        error_messages={"required": kwargs.pop("required_message")},
-        **kwargs,
-    )
 
 
 class CourseForm(forms.Form):
@@ -38,13 +27,13 @@ class CourseForm(forms.Form):
 
 
 class InEnglandForm(forms.Form):
-    in_england = _radios(
+    in_england = radios(
         YES_NO, "Do you work in England?", required_message="Select yes if you work in England"
     )
 
 
 class WorkSettingForm(forms.Form):
-    work_setting = _radios(
+    work_setting = radios(
         [
             ("school", "A school"),
             ("academy_trust", "An academy trust"),
@@ -62,7 +51,7 @@ class WorkSettingForm(forms.Form):
 
 
 class KindOfNurseryForm(forms.Form):
-    kind_of_nursery = _radios(
+    kind_of_nursery = radios(
         [
             ("local_authority_maintained_nursery", "A local authority-maintained nursery school"),
             ("preschool_class_as_part_of_school", "A pre-school class or nursery that is part of a school"),
@@ -92,7 +81,7 @@ class OfstedForm(forms.Form):
 
 
 class EmploymentForm(forms.Form):
-    employment_type = _radios(
+    employment_type = radios(
         [
             ("hospital_school", "In a hospital school"),
             ("young_offender_institution", "In a young offender institution"),
@@ -112,7 +101,7 @@ class EmploymentForm(forms.Form):
 class ReturnToTeachingForm(forms.Form):
     """Asked of someone in none of the settings: DfE's hub review of returners depends on it."""
 
-    referred_by_return_to_teaching_adviser = _radios(
+    referred_by_return_to_teaching_adviser = radios(
         YES_NO,
         "Has a return-to-teaching adviser referred you?",
         hint="Return-to-teaching advisers help qualified teachers who want to come back to teaching.",
@@ -141,7 +130,7 @@ class IttProviderForm(forms.Form):
 
 
 class HeadteacherForm(forms.Form):
-    headteacher = _radios(
+    headteacher = radios(
         YES_NO, "Are you a headteacher?", required_message="Select yes if you are a headteacher"
     )
     years_as_headteacher = forms.IntegerField(
@@ -165,7 +154,7 @@ class HeadteacherForm(forms.Form):
 
 
 class NpqhStatusForm(forms.Form):
-    npqh_status = _radios(
+    npqh_status = radios(
         [
             ("completed", "I have completed it"),
             ("in_progress", "I am doing it now"),
@@ -175,7 +164,7 @@ class NpqhStatusForm(forms.Form):
         "Have you done the NPQ in Headship (NPQH)?",
         required_message="Select whether you have done the NPQ in Headship",
     )
-    withdrew_from_ehco_before = _radios(
+    withdrew_from_ehco_before = radios(
         YES_NO,
         "Have you withdrawn from the Early Headship Coaching Offer before?",
         required_message="Select yes if you have withdrawn from the Early Headship Coaching Offer before",
