@@ -51,13 +51,6 @@ def own_application(request: HttpRequest, pk: int) -> Application:
     )
 
 
-def page_heading(form) -> bool:
-    fields = [f for f in form.visible_fields() if f.name != "urn"]
-    return len(fields) > 1 or any(
-        f.field.widget.input_type == "checkbox" for f in fields if hasattr(f.field.widget, "input_type")
-    )
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
@@ -107,16 +100,22 @@ def step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         if following == wizard.END:
             return redirect("application_check", pk)
         return redirect("application_step", pk, following)
-    if wizard.is_complete(answers):
-        back_url = reverse("application_check", args=[pk])  # a change from check your answers
-    else:
-        previous = journey.previous_step(answers, step, wizard.next_step, wizard.STEP_FIELDS, wizard.END)
-        back_url = reverse("application_step", args=[pk, previous]) if previous else reverse("apply")
+    back_url = journey.back_link(
+        answers,
+        step,
+        wizard.next_step,
+        wizard.STEP_FIELDS,
+        wizard.END,
+        end_url=reverse("application_check", args=[pk]),  # a change from check your answers
+        step_url=lambda previous: reverse("application_step", args=[pk, previous]),
+        start_url=reverse("apply"),
+    )
     context = {
         "form": form,
         "title": wizard.step_title(step, application),
         "caption": CAPTION,
-        "page_heading": page_heading(form),
+        # the workplace list under the search is not a question of its own
+        "page_heading": journey.page_heading(form, not_counted=("urn",)),
         "back_url": back_url,
         "application": application,
     }

@@ -84,3 +84,34 @@ def previous_step(
 def is_complete(answers: Mapping[str, Any], next_step: NextStep, end: str) -> bool:
     """Every question on the route is answered (a change page's back link returns to the check)."""
     return next_step(dict(answers)) == end
+
+
+def back_link(
+    answers: Mapping[str, Any],
+    step: str,
+    next_step: NextStep,
+    fields: Mapping[str, Iterable[str]],
+    end: str,
+    *,
+    end_url: str,
+    step_url: Callable[[str], str],
+    start_url: str,
+) -> str:
+    """Where a page's back link goes: back to the end (check your answers, the result) when
+    every question is answered, as the page is then a change made from there; otherwise to the
+    step before on the route; otherwise (the first question) to the journey's start."""
+    if step != end and is_complete(answers, next_step, end):
+        return end_url
+    previous = previous_step(answers, step, next_step, fields, end)
+    return step_url(previous) if previous else start_url
+
+
+def page_heading(form: Any, *, not_counted: Iterable[str] = ()) -> bool:
+    """Whether the page's title is a heading of its own above the questions: when the form asks
+    more than one thing or has a checkbox. Otherwise the single question's label is the page's
+    heading (GOV.UK's pattern). Fields in ``not_counted`` (a list shown under a search) are not
+    counted as questions."""
+    fields = [f for f in form.visible_fields() if f.name not in not_counted]
+    return len(fields) > 1 or any(
+        f.field.widget.input_type == "checkbox" for f in fields if hasattr(f.field.widget, "input_type")
+    )

@@ -45,10 +45,16 @@ def _answers(request: HttpRequest) -> dict[str, Any]:
 
 
 def _back(answers: dict[str, Any], step: str) -> str:
-    if step != "result" and journey.is_complete(answers, next_step, "result"):
-        return reverse("funding_check_result")  # changing an answer from the result page
-    previous = journey.previous_step(answers, step, next_step, STEP_FIELDS, "result")
-    return reverse("funding_check_step", args=[previous]) if previous else reverse("funding_check")
+    return journey.back_link(
+        answers,
+        step,
+        next_step,
+        STEP_FIELDS,
+        "result",
+        end_url=reverse("funding_check_result"),  # changing an answer from the result page
+        step_url=lambda previous: reverse("funding_check_step", args=[previous]),
+        start_url=reverse("funding_check"),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -82,7 +88,7 @@ def question(request: HttpRequest, step: str) -> HttpResponse:
         "form": form,
         "title": title,
         "caption": CAPTION,
-        "page_heading": len(form.visible_fields()) > 1 and step != "workplace",
+        "page_heading": step != "workplace" and journey.page_heading(form),
         "back_url": _back(answers, step),
     }
     if step == "workplace":
