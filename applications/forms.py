@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from common.dates import parse_typed_date
+from common.dates import long_date, parse_typed_date
 from common.forms import YES_NO, radios
 
 
@@ -130,7 +130,7 @@ class IdentityForm(forms.Form):
             raise forms.ValidationError("Date of birth must be in the past")
         if born.year < today.year - 100:
             earliest = date(today.year - 100, 1, 1)
-            raise forms.ValidationError(f"Date of birth must be on or after {earliest:%-d %B %Y}")
+            raise forms.ValidationError(f"Date of birth must be on or after {long_date(earliest)}")
         if born > date(today.year - 18, today.month, min(today.day, 28)):
             raise forms.ValidationError("You must be 18 or older to apply: check your date of birth")
         return born.isoformat()

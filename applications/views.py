@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from common import journey
+from common.dates import long_date
 from funding.views import NOT_LISTED_PARAMETER, NOT_LISTED_TITLE, unlisted_workplace_text
 from programmes.models import Participant
 
@@ -193,7 +194,7 @@ def _answer_rows(application: Application) -> list[tuple[str, str, str]]:
                 continue
             if name in ("date_of_birth", "senco_in_role_since"):
                 shown = date.fromisoformat(value)
-                text = f"{shown:%B %Y}" if name == "senco_in_role_since" else f"{shown.day} {shown:%B %Y}"
+                text = long_date(shown, with_day=name != "senco_in_role_since")
                 rows.append((str(field.label), text, url))
                 continue
             choices = {str(k): v for k, v in (getattr(field, "choices", None) or [])}

@@ -1,5 +1,6 @@
-"""Dates typed by people the GOV.UK way ("27 3 1985", "27/03/1985" or "9 2023"), and moments
-written the GOV.UK way ("4:30pm on 3 June 2025"; templates use them as filters)."""
+"""Dates typed by people the GOV.UK way ("27 3 1985", "27/03/1985" or "9 2023"), and days and
+moments written the GOV.UK way ("1 March 2026", "4:30pm on 3 June 2025"; templates use the
+moments as filters)."""
 
 import re
 from datetime import date, datetime, time
@@ -22,6 +23,11 @@ def parse_typed_date(text: str, *, with_day: bool = True) -> date:
             raise ValueError("expected month and year")
         (month, year), day = parts, 1
     return date(year, month, day)
+
+
+def long_date(day: date, *, with_day: bool = True) -> str:
+    """A day written out the GOV.UK way, "1 March 2026" (or the month, "March 2026")."""
+    return f"{day.day} {day:%B %Y}" if with_day else f"{day:%B %Y}"
 
 
 def govuk_time(value: datetime | time | None) -> str:

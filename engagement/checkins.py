@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from common.dates import long_date
 from programmes.models import Participant
 
 from .models import MentorCheckin
@@ -39,11 +40,11 @@ def checkin_date_problem(*, participant: Participant, held_on: date, today: date
         return "The check-in date must be today or in the past"
     if held_on < course.delivery_start:
         return (
-            f"The check-in date must be the same as or after {_long(course.delivery_start)},"
+            f"The check-in date must be the same as or after {long_date(course.delivery_start)},"
             " when your course started"
         )
     if held_on > course.delivery_end:
-        return f"The check-in date must be the same as or before {_long(course.delivery_end)}, when your course ended"
+        return f"The check-in date must be the same as or before {long_date(course.delivery_end)}, when your course ended"
     return None
 
 
@@ -59,10 +60,6 @@ def checkin_status(checkin: MentorCheckin) -> str:
 def checkin_counts(checkin: MentorCheckin) -> bool:
     """Confirmed by the mentor and dated within the course."""
     return checkin_status(checkin) == "confirmed"
-
-
-def _long(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 @transaction.atomic
@@ -105,8 +102,8 @@ def checkin_for_token(token: str) -> MentorCheckin:
     course = checkin.participant.course
     if not course.delivery_start <= checkin.held_on <= course.delivery_end:
         raise CheckinError(
-            f"This check-in is dated {_long(checkin.held_on)}, which is outside the course"
-            f" ({_long(course.delivery_start)} to {_long(course.delivery_end)}), so it cannot be confirmed."
+            f"This check-in is dated {long_date(checkin.held_on)}, which is outside the course"
+            f" ({long_date(course.delivery_start)} to {long_date(course.delivery_end)}), so it cannot be confirmed."
             " The participant can log it again with the right date."
         )
     return checkin
