@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from common.dates import long_date, parse_typed_date
+from common.dates import TypedDateField, long_date
 from common.forms import YES_NO, radios
 
 
@@ -112,19 +112,17 @@ class IdentityForm(forms.Form):
         help_text="Use the name on your teaching record; it is used to check your TRN.",
         error_messages={"required": "Enter your full name"},
     )
-    date_of_birth = forms.CharField(
+    date_of_birth = TypedDateField(
         label="What is your date of birth?",
         help_text="For example, 27 3 1985 or 27/03/1985.",
-        error_messages={"required": "Enter your date of birth"},
+        error_messages={
+            "required": "Enter your date of birth",
+            "invalid": "Enter your date of birth as day, month and year, like 27 3 1985",
+        },
     )
 
     def clean_date_of_birth(self) -> str:
-        try:
-            born = parse_typed_date(self.cleaned_data["date_of_birth"])
-        except ValueError:
-            raise forms.ValidationError(
-                "Enter your date of birth as day, month and year, like 27 3 1985"
-            ) from None
+        born = self.cleaned_data["date_of_birth"]
         today = timezone.localdate()
         if born >= today:
             raise forms.ValidationError("Date of birth must be in the past")
@@ -188,20 +186,18 @@ class RoleForm(forms.Form):
 
 
 class SencoForm(forms.Form):
-    senco_in_role_since = forms.CharField(
+    senco_in_role_since = TypedDateField(
+        with_day=False,
         label="When did you become a SENCO?",
         help_text="Month and year, for example 9 2023. Leave empty if you are not a SENCO yet.",
         required=False,
+        error_messages={"invalid": "Enter the month and year, like 9 2023"},
     )
 
     def clean_senco_in_role_since(self) -> str:
-        value = self.cleaned_data["senco_in_role_since"].strip()
-        if not value:
+        since = self.cleaned_data["senco_in_role_since"]
+        if since is None:
             return "not_yet"
-        try:
-            since = parse_typed_date(value, with_day=False)
-        except ValueError:
-            raise forms.ValidationError("Enter the month and year, like 9 2023") from None
         if since > timezone.localdate():
             raise forms.ValidationError("The date you became a SENCO must be in the past")
         return since.isoformat()

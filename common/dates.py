@@ -1,10 +1,12 @@
 """Dates typed by people the GOV.UK way ("27 3 1985", "27/03/1985" or "9 2023"), and days and
 moments written the GOV.UK way ("1 March 2026", "4:30pm on 3 June 2025"; templates use the
-moments as filters)."""
+moments as filters). ``TypedDateField`` is the form field of a typed date."""
 
 import re
 from datetime import date, datetime, time
+from typing import Any
 
+from django import forms
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 
@@ -23,6 +25,29 @@ def parse_typed_date(text: str, *, with_day: bool = True) -> date:
             raise ValueError("expected month and year")
         (month, year), day = parts, 1
     return date(year, month, day)
+
+
+class TypedDateField(forms.CharField):
+    """A date typed in one text box the GOV.UK way (``parse_typed_date``), cleaned to a date;
+    None when left empty and not required. The text box is checked first as any other is (the
+    "required" message, no null characters), then ``error_messages["invalid"]`` says the text is
+    not a date. Checks of the date itself (in the past, within the course) stay with each form's
+    ``clean_<field>``."""
+
+    default_error_messages = {"invalid": "Enter a real date"}
+
+    def __init__(self, *, with_day: bool = True, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.with_day = with_day
+
+    def clean(self, value: Any) -> date | None:
+        text = super().clean(value)
+        if text in self.empty_values:
+            return None
+        try:
+            return parse_typed_date(text, with_day=self.with_day)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
 def long_date(day: date, *, with_day: bool = True) -> str:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from common.dates import parse_typed_date
+from common.dates import TypedDateField
 from programmes.models import Participant
 from programmes.selectors import own_enrolment
 
@@ -104,10 +104,13 @@ def enrolment(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class CheckinForm(forms.Form):
-    held_on = forms.CharField(
+    held_on = TypedDateField(
         label="When was the check-in?",
         help_text="For example, 27 3 2026.",
-        error_messages={"required": "Enter the date of the check-in"},
+        error_messages={
+            "required": "Enter the date of the check-in",
+            "invalid": "Enter the date as day, month and year, like 27 3 2026",
+        },
     )
     notes = forms.CharField(
         label="What did you discuss? (optional)", required=False, widget=forms.Textarea(attrs={"rows": 4})
@@ -118,10 +121,7 @@ class CheckinForm(forms.Form):
         self.participant = participant
 
     def clean_held_on(self) -> date:
-        try:
-            held_on = parse_typed_date(self.cleaned_data["held_on"])
-        except ValueError:
-            raise forms.ValidationError("Enter the date as day, month and year, like 27 3 2026") from None
+        held_on = self.cleaned_data["held_on"]
         problem = checkin_date_problem(participant=self.participant, held_on=held_on)
         if problem:
             raise forms.ValidationError(problem)
