@@ -37,3 +37,17 @@ def tally_all_courses(today: str | None = None) -> int:
     retry after an aborted run leaves them as one clean run would."""
     day = date.fromisoformat(today) if today else timezone.localdate()
     return run_job("tally_all_courses", _tally_live_courses, day).sent
+
+
+# The names these tasks had before engagement moved out of programmes (issue #15). A message
+# queued by the release before the move (a debounced course tally, beat's nightly run) reaches
+# a worker of this one by its name: without these it would be dropped as an unregistered task,
+# and the course's tally left stale (its debounce key still set) until the next run.
+@shared_task(name="programmes.tasks.tally_course", **RETRY_ON_OUTAGE)
+def tally_course_queued_before_the_move(course_id: int, today: str | None = None) -> int:
+    return tally_course_task(course_id, today)
+
+
+@shared_task(name="programmes.tasks.tally_all_courses", **RETRY_ON_OUTAGE)
+def tally_all_courses_queued_before_the_move(today: str | None = None) -> int:
+    return tally_all_courses(today)
