@@ -127,7 +127,9 @@ def test_the_engagement_pages_fit_desktop_and_phone(live_server, chromium_path, 
             assert page.locator("#awaiting tbody tr").count() == 5
             fits(page, f"course-engagement-{size}")
             page.goto(f"{base}/admin/programmes/course/")
-            page.get_by_role("link", name="Engagement").first.click()
+            page.locator("#result_list").get_by_role(
+                "link", name="Engagement"
+            ).first.click()  # the row's link
             assert page.url.endswith(f"/{course_id}/engagement/")
             page.goto(f"{base}/admin/programmes/course/{course_id}/change/")
             page.get_by_role("link", name="Engagement and participants at risk").click()
