@@ -21,7 +21,7 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
@@ -114,9 +114,27 @@ class _Row:
     problem: str = ""
 
 
+def _lines(reader) -> Iterator[list[str]]:
+    """The reader's rows; a line the csv module cannot read (a field past its size limit, a
+    NUL byte in a quoted field) refuses the file, naming the line, instead of failing the page."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = reader.line_num
+            raise MalformedFile(
+                f"Line {line} cannot be read as CSV ({exc}). Nothing was loaded.",
+                [(line, f"cannot be read: {exc}")],
+            ) from None
+        yield row
+
+
 def _read(raw: bytes) -> list[_Row]:
     reader = csv.reader(io.StringIO(decode(raw), newline=""))
-    names = [name.strip().lower() for name in next(reader, [])]
+    lines = _lines(reader)
+    names = [name.strip().lower() for name in next(lines, [])]
     missing = sorted(COLUMNS - set(names))
     if missing:
         raise MalformedFile(
@@ -130,7 +148,7 @@ def _read(raw: bytes) -> list[_Row]:
         for column in ("participant", "activity_code", "completed_at")
     )
     rows, local = [], timezone.get_current_timezone()
-    for row in reader:
+    for row in lines:
         if not row:
             continue  # a blank line
         who, code, when = (row[i].strip() if i < len(row) else "" for i in (who_at, code_at, when_at))
