@@ -11,6 +11,7 @@ from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 
 SEPARATORS = re.compile(r"[\s/.-]+")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_typed_date(text: str, *, with_day: bool = True) -> date:
@@ -39,6 +40,21 @@ class TypedDateField(forms.CharField):
     def __init__(self, *, with_day: bool = True, **kwargs: Any):
         super().__init__(**kwargs)
         self.with_day = with_day
+
+    def prepare_value(self, value: Any) -> Any:
+        """A stored date (a date, or its ISO text "1985-03-27" as answers keep it) is shown as
+        people type it ("27 3 1985", or "9 2023" without the day), so that the page shown again
+        is accepted as it stands."""
+        if isinstance(value, str) and ISO_DATE.fullmatch(value.strip()):
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                return value
+        if isinstance(value, date):
+            return (
+                f"{value.day} {value.month} {value.year}" if self.with_day else f"{value.month} {value.year}"
+            )
+        return value
 
     def clean(self, value: Any) -> date | None:
         text = super().clean(value)

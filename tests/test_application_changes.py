@@ -157,6 +157,25 @@ def test_saving_any_page_unchanged_keeps_everything(client, complete, cohort):
     assert client.get(check).status_code == 200  # not sent back to the NPQ question
 
 
+def test_a_date_page_shows_the_date_as_typed_and_saving_it_unchanged_keeps_it(client, complete):
+    """A stored date (kept as 1985-03-27) is shown back as it is typed, so that pressing
+    continue on the page as shown is accepted."""
+    import re
+
+    check = reverse("application_check", args=[complete.pk])
+    for step, field, shown in (
+        ("identity", "date_of_birth", "27 3 1985"),
+        ("senco", "senco_in_role_since", "9 2023"),
+    ):
+        html = client.get(step_url(complete, step)).content.decode()
+        value = re.search(rf'name="{field}"[^>]*value="([^"]*)"', html) or re.search(
+            rf'value="([^"]*)"[^>]*name="{field}"', html
+        )
+        assert value and value.group(1) == shown, (step, html[:200])
+        page_as_shown = {**ANSWERS[step], field: value.group(1)}
+        assert change(client, complete, step, page_as_shown) == check, step
+
+
 def test_a_new_npq_with_the_same_funding_and_no_questions_of_its_own_goes_straight_back(
     client, complete, cohort
 ):
