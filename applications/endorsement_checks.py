@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from common.dates import long_date
 
 from .models import Application, Endorsement
 
@@ -138,7 +141,7 @@ def endorsement_check(endorsement: Endorsement) -> AddressCheck | None:
     confirmed = endorsement.domain_confirmed_at is not None
     if confirmed:
         who = endorsement.domain_confirmed_by or "A member of staff"
-        message += f" {who} confirmed the endorser on {endorsement.domain_confirmed_at:%-d %B %Y}."
+        message += f" {who} confirmed the endorser on {long_date(timezone.localdate(endorsement.domain_confirmed_at))}."
     else:
         message += (
             " Check with the school that its headteacher or line manager endorsed this application,"

@@ -284,3 +284,17 @@ def test_asking_again_is_refused_once_the_hub_has_decided(django_capture_on_comm
     application_accept(application=application, by=sam)
     with pytest.raises(ApplicationError, match="not once it has been accepted"):
         endorsement_request_again(application=application, name="X", email="x@school.example", by=sam)
+
+
+def test_the_day_staff_confirmed_the_endorser_is_the_day_in_the_uk(
+    client, django_capture_on_commit_callbacks, course, sam
+):
+    """23:30 on 30 June in UTC is 00:30 on 1 July in London (summer time)."""
+    from datetime import UTC, datetime
+
+    application, token = submit(django_capture_on_commit_callbacks, course, "hana.head@gmail.com")
+    endorse(django_capture_on_commit_callbacks, token, "hana.head@gmail.com")
+    client.force_login(sam)
+    with time_machine.travel(datetime(2025, 6, 30, 23, 30, tzinfo=UTC), tick=False):
+        client.post(reverse("admin:applications_application_confirm_endorser", args=[application.pk]))
+    assert "confirmed the endorser on 1 July 2025." in application_check(application).message
