@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -132,6 +133,18 @@ class LmsImportForm(forms.Form):
         help_text="Columns: participant (email or TRN), activity_code, completed_at.",
     )
 
+    def clean_file(self) -> Any:
+        # The file is read whole (one transaction, every row resolved at once): bounded, so that
+        # no upload can take the worker's memory. 100,000 rows are about 5 MB.
+        upload = self.cleaned_data["file"]
+        largest = settings.LMS_IMPORT_MAX_MB * 1024 * 1024
+        if upload.size > largest:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1024 / 1024:.1f} MB: the largest this page takes is "
+                f"{settings.LMS_IMPORT_MAX_MB} MB. Export fewer weeks at a time, or split the file."
+            )
+        return upload
+
 
 class LmsImportView(AdminPageMixin, FormView):
     template_name = "admin/engagement/activity/lms_import.html"
@@ -153,7 +166,7 @@ class LmsImportView(AdminPageMixin, FormView):
         user = self.request.user
         try:
             outcome = import_lms_completions(
-                form.cleaned_data["file"].read(),
+                form.cleaned_data["file"].read(settings.LMS_IMPORT_MAX_MB * 1024 * 1024 + 1),
                 participants=visible_to(Participant.objects.all(), user),
                 activities=visible_to(Activity.objects.all(), user),
                 by=user,

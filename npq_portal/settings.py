@@ -360,6 +360,8 @@ ASSESSMENT_MAX_UPLOAD_MB = env.int("ASSESSMENT_MAX_UPLOAD_MB", default=10)
 ASSESSMENT_MODERATION_PASS_SHARE = env.float("ASSESSMENT_MODERATION_PASS_SHARE", default=0.1)
 # Resubmissions kept per participant (the latest; older ones and their files are deleted).
 ASSESSMENT_MAX_SUBMISSIONS_KEPT = max(env.int("ASSESSMENT_MAX_SUBMISSIONS_KEPT", default=10), 1)
+# Largest LMS completion export staff may import at once (it is read whole, in one transaction).
+LMS_IMPORT_MAX_MB = max(env.int("LMS_IMPORT_MAX_MB", default=20), 1)
 # Form fields (not files) read into memory per request; a file over 5 MB goes to a temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

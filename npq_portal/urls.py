@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from accounts import views as account_views
 from assessment import views as assessment_views
@@ -48,6 +49,12 @@ urlpatterns = [
     path("calendar/", engagement_views.calendar_page, name="calendar"),
     path("calendar/new-address", engagement_views.calendar_rotate, name="calendar_rotate"),
     path("calendar/<str:token>.ics", engagement_views.calendar_feed, name="calendar_feed"),
+    # Bookmarks of the activity and attendance admin from before engagement moved out of
+    # programmes (decisions.md, 41).
+    re_path(
+        r"^admin/programmes/(?P<model>activity|attendance)/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/engagement/%(model)s/%(rest)s", permanent=True, query_string=True),
+    ),
     # Before admin.site.urls: the admin's own sign-in page is replaced by the portal's.
     path("admin/login/", account_views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),

@@ -294,3 +294,11 @@ def test_an_lms_file_with_a_field_too_long_to_read_is_refused_not_a_500(client, 
     assert response.status_code == 200
     assert "cannot be read as CSV" in response.content.decode()
     assert Attendance.objects.count() == before
+
+
+def test_bookmarks_of_the_old_activity_and_attendance_admin_lead_to_their_new_place(client):
+    response = client.get("/admin/programmes/activity/12/change/?_changelist_filters=kind%3Dseminar")
+    assert response.status_code == 301
+    assert response["Location"] == "/admin/engagement/activity/12/change/?_changelist_filters=kind%3Dseminar"
+    assert client.get("/admin/programmes/attendance/")["Location"] == "/admin/engagement/attendance/"
+    assert client.get("/admin/programmes/course/").status_code == 302  # still programmes': to sign in

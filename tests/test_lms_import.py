@@ -183,3 +183,20 @@ def test_the_import_makes_the_same_statements_for_ten_rows_or_a_thousand(rows, d
     assert (outcome.rows, outcome.loaded, outcome.unchanged) == (rows, named * 8 - attended, attended)
     assert len(outcome.problems) == named * 2
     assert Attendance.objects.filter(status="completed", recorded_by=staff).count() == outcome.loaded
+
+
+def test_a_file_past_the_largest_size_is_refused_next_to_the_field_and_nothing_is_read(
+    client, course, settings
+):
+    group, alice, ben = course
+    settings.LMS_IMPORT_MAX_MB = 1
+    client.force_login(HubStaffFactory(hub=group.course.cohort.hub))
+    header = b"participant,activity_code,completed_at\r\n"
+    row = b"alice@school.example,unit-1,2025-11-20\r\n"
+    upload = SimpleUploadedFile("lms.csv", header + row * (1024 * 1024 // len(row) + 1))
+    response = client.post(reverse("admin:engagement_activity_lms_import"), {"file": upload})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "the largest this page takes is 1 MB" in html
+    assert response.context["form"].errors["file"][0].startswith("The file is 1.0 MB")
+    assert not Attendance.objects.exists()
