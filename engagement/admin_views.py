@@ -13,7 +13,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -190,7 +190,7 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         from programmes.staff_scope import request_scope, visible_in_request
 
-        from .selectors import awaiting_records, course_engagement
+        from .selectors import AwaitingRecords, course_engagement
         from .tally import ENGAGEMENT_BAR, TASK_RECORD_DAYS
 
         course = get_object_or_404(
@@ -208,7 +208,12 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
             data.pop("at_risk"), self.at_risk_per_page, count=data.pop("at_risk_count")
         )
         page = paginator.get_page(self.request.GET.get("page"))  # anything else: the first or last page
-        groups = list(visible_in_request(Group.objects.filter(course=course).order_by("name"), self.request))
+        # Each group's id and name only (a course may have hundreds): rows, not model instances.
+        groups = list(
+            visible_in_request(Group.objects.filter(course=course), self.request)
+            .order_by("name")
+            .values_list("pk", "name", named=True)
+        )
 
         # Each group the user sees (and the participants without one, if any are tallied), with
         # its spread of engagement if any is counted: a page of them, each with its chart.
@@ -226,9 +231,11 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
             for name, bars in ((name, histogram_bars(counts)) for name, _, counts in group_page if counts)
         ]
 
-        awaited = awaiting_records(course_id=course.pk, groups=groups)
-        awaiting_paginator = Paginator(awaited, self.awaiting_per_page)
-        awaiting_page = awaiting_paginator.get_page(self.request.GET.get("awaiting_page"))
+        awaited = AwaitingRecords(course_id=course.pk, groups=groups, all_groups=participants is None)
+        awaiting_page = _page_with_count(
+            awaited, self.request.GET.get("awaiting_page"), self.awaiting_per_page
+        )
+        awaiting_paginator = awaiting_page.paginator
         # Each activity of the page with the names of the groups waiting for its record.
         awaiting = [(activity, ", ".join(g.name for g in waiting)) for activity, waiting in awaiting_page]
         # Links and dates of the rows below made here, not by {% url %} and |date in template
@@ -283,6 +290,21 @@ class CourseEngagementView(AdminPageMixin, TemplateView):
             "at_risk_keep": _other_parameters(self.request, "page"),
             "task_record_days": TASK_RECORD_DAYS,
         }
+
+
+def _page_with_count(rows: Any, asked: str | None, per_page: int) -> Page:
+    """The page ``asked`` of ``rows`` (an ``AwaitingRecords``) with the count of all of them, read
+    in one query. A number that names no page gets what ``Paginator.get_page`` gives it (the
+    first or the last page), at the cost of a count."""
+    try:
+        number = 1 if asked is None else int(asked)
+    except ValueError:
+        number = 1
+    if 1 <= number <= 1_000_000:  # beyond, no list has that page (and the offset would overflow)
+        found, total = rows.page_and_count(offset=(number - 1) * per_page, limit=per_page)
+        if total is not None:
+            return Page(found, number, _CountedPaginator(rows, per_page, count=total))
+    return Paginator(rows, per_page).get_page(asked)
 
 
 def _other_parameters(request: HttpRequest, name: str) -> str:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -14,7 +15,7 @@ from programmes.models import Course, Group, HubMembership, Participant
 from programmes.selectors import courses_with_user_groups, facilitated_group_ids, register_scope, visible_to
 
 from .models import Activity, Attendance, Register
-from .tally import is_recorded, start_of_next_day
+from .tally import due_flag, recorded_alone_flag
 
 register_scope(
     Activity,
@@ -82,12 +83,16 @@ def course_engagement(*, course, participants: QuerySet[Participant] | None = No
 
     from .models import EngagementTally
 
-    # By the tally's own course (index tally_course_at_risk), not through every participant.
+    # By the tally's own course (index tally_course_at_risk), not through every participant. The
+    # spread also names the participants' course, so that their course index picks them (rather
+    # than a scan of every participant to join); the at-risk page reads the index in order.
     tallies = EngagementTally.objects.filter(
         course_id=course.pk, participant__status__in=Participant.LIVE_STATUSES
     )
     if participants is not None:  # None: all of the course's (its hub's administrators)
         tallies = tallies.filter(participant__in=participants)
+    at_risk = tallies.filter(on_track=False)
+    tallies = tallies.filter(participant__course_id=course.pk)
     width = 100 // ENGAGEMENT_BANDS
     top = ENGAGEMENT_BANDS - 1
     bands = {
@@ -97,26 +102,32 @@ def course_engagement(*, course, participants: QuerySet[Participant] | None = No
         )
         for i in range(ENGAGEMENT_BANDS)
     }
+    # Counted by group id (a hash of the ids, no join to the groups nor sort of the rows by
+    # name); the names are the course's groups', read apart.
     spread = list(
-        tallies.values("participant__group__name")
+        tallies.values("participant__group_id")
         .annotate(
             **bands,
             tallied=Count("pk"),
             at_risk=Count("pk", filter=Q(on_track=False)),
             computed_at=Max("computed_at"),
         )
-        .order_by("participant__group__name")
+        .order_by()
     )
+    names = dict(Group.objects.filter(course_id=course.pk).order_by().values_list("pk", "name"))
     groups = sorted(
-        (row["participant__group__name"] or "No group", [row[f"band_{i}"] for i in range(ENGAGEMENT_BANDS)])
+        (
+            names.get(row["participant__group_id"], "No group"),
+            [row[f"band_{i}"] for i in range(ENGAGEMENT_BANDS)],
+        )
         for row in spread
     )
     return {
         "tallied": sum(row["tallied"] for row in spread),
         "computed_at": max((row["computed_at"] for row in spread), default=None),
-        "at_risk": tallies.filter(on_track=False)
-        .select_related("participant__user", "participant__group")
-        .order_by("percent", "participant__user__email", "pk"),
+        "at_risk": at_risk.select_related("participant__user", "participant__group").order_by(
+            "percent", "participant__user__email", "pk"
+        ),
         "at_risk_count": sum(row["at_risk"] for row in spread),
         "groups": groups,
     }
@@ -197,47 +208,90 @@ def courses_at_risk(*, user: User, request=None) -> list[Course]:
     return found
 
 
+class AwaitingRecords:
+    """Activities of a course due so far whose record has not come in for some of ``groups``
+    (the groups staff see), in date order: each as (activity, [groups still awaiting its register
+    or LMS import]). A sequence for a paginator: ``count()`` is one query, and a slice reads only
+    its own activities (and, for the course-wide ones among them, their registers), so a page
+    costs the same for a course of 5 groups or of 500.
+
+    The rules are the tally's, in SQL: an activity is awaited by a group when it is due, not
+    recorded alone (``recorded_alone_flag``), and its register for that group is not taken."""
+
+    def __init__(
+        self, *, course_id: int, groups: list, today: date | None = None, all_groups: bool = False
+    ) -> None:
+        """``all_groups``: ``groups`` are every group of the course (its hub's administrators), so
+        the queries need not list them (hundreds of ids sent and parsed for nothing)."""
+        today = today or timezone.localdate()
+        self.groups = groups
+        group_ids = [g.pk for g in groups]
+        own_register = Register.objects.filter(activity=OuterRef("pk"), group_id=OuterRef("group_id"))
+        # A course-wide activity is awaited while fewer of the groups than all have its register.
+        registers = Register.objects.filter(activity=OuterRef("pk"))
+        registers = (
+            registers.filter(group__isnull=False) if all_groups else registers.filter(group_id__in=group_ids)
+        )
+        registered_groups = registers.order_by().values("activity").annotate(n=Count("pk")).values("n")
+        of_the_groups = Q(group__isnull=False) if all_groups else Q(group_id__in=group_ids)
+        self.activities = (
+            Activity.objects.filter(course_id=course_id, required=True, counts_towards_engagement=True)
+            .alias(
+                is_due=due_flag(today),
+                recorded_alone=recorded_alone_flag(today),
+                groups_registered=Coalesce(Subquery(registered_groups), 0),
+            )
+            .filter(is_due=True, recorded_alone=False)
+            .filter(
+                (of_the_groups & ~Exists(own_register))
+                | Q(group__isnull=True, groups_registered__lt=len(group_ids))
+            )
+            .only("pk", "course_id", "group_id", "code", "title", "starts_at", "due_on", "imported_on")
+            .order_by("starts_at", "due_on", "title", "pk")  # pk: the same order every time
+        )
+
+    def count(self) -> int:
+        return self.activities.count()
+
+    def page_and_count(self, *, offset: int, limit: int) -> tuple[list[tuple[Activity, list]], int | None]:
+        """The rows from ``offset`` and how many there are in all, in one query (a window count);
+        the count is None when ``offset`` is past the end (no row to carry it)."""
+        rows = list(self.activities.annotate(total=Window(Count("pk")))[offset : offset + limit])
+        return self._with_groups(rows), (rows[0].total if rows else None)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[tuple[Activity, list]]:
+        return self._with_groups(list(self.activities[index]))
+
+    def _with_groups(self, activities: list[Activity]) -> list[tuple[Activity, list]]:
+        course_wide = [a.pk for a in activities if a.group_id is None]
+        taken = set(
+            Register.objects.filter(activity_id__in=course_wide, group__isnull=False).values_list(
+                "activity_id", "group_id"
+            )
+            if course_wide
+            else ()
+        )
+        by_id = {g.pk: g for g in self.groups}
+        return [
+            (
+                activity,
+                [g for g in self.groups if (activity.pk, g.pk) not in taken]
+                if activity.group_id is None
+                else [by_id[activity.group_id]],
+            )
+            for activity in activities
+        ]
+
+    def __iter__(self):
+        return iter(self[:])
+
+
 def awaiting_records(
     *, course_id: int, groups: list, today: date | None = None
 ) -> list[tuple[Activity, list]]:
-    """Activities of the course due so far whose record has not come in for some of ``groups``
-    (the groups staff see): (activity, [groups still awaiting its register or LMS import]).
-    Two queries whatever the size of the course."""
-    today = today or timezone.localdate()
-    group_ids = [g.pk for g in groups]
-    # Only the activities due so far (is_due, in SQL), less the group activities whose group's
-    # register is taken (recorded, whatever else), with the fields the rules and the page read:
-    # a course of hundreds of groups has thousands of activities, most of them recorded.
-    own_register = Register.objects.filter(activity=OuterRef("pk"), group_id=OuterRef("group_id"))
-    activities = list(
-        Activity.objects.filter(course_id=course_id, required=True, counts_towards_engagement=True)
-        .filter(Q(group__isnull=True) | Q(group_id__in=group_ids))
-        .filter(Q(starts_at__lt=start_of_next_day(today)) | Q(due_on__lte=today))
-        .exclude(Q(group__isnull=False) & Exists(own_register))
-        .only("pk", "course_id", "group_id", "code", "title", "starts_at", "due_on", "imported_on")
-        .order_by("starts_at", "due_on", "title", "pk")  # pk: the same order every time
-    )
-    # The group registers of the course's activities for every group, looked up below by
-    # (activity, group): no list of thousands of activity ids sent to the database.
-    taken = set(
-        Register.objects.filter(
-            activity__course_id=course_id, activity__group__isnull=True, group__isnull=False
-        ).values_list("activity_id", "group_id")
-    )
-    by_id = {g.pk: g for g in groups}
-    awaiting = []
-    for activity in activities:
-        # A group's activity concerns its group only: no pass over every group for each of them
-        # (a course of a hundred groups has a thousand group activities).
-        if activity.group_id is None:
-            concerned = groups
-        else:
-            concerned = [by_id[activity.group_id]] if activity.group_id in by_id else []
-        # Recorded without a register (imported, or an online task past its days) is the same
-        # for every group: asked once, then each group's register looked up.
-        if is_recorded(activity, mark=None, register_taken=False, today=today):
-            continue
-        waiting = [g for g in concerned if (activity.pk, g.pk) not in taken]
-        if waiting:
-            awaiting.append((activity, waiting))
-    return awaiting
+    """Every activity of the course awaiting its record for some of ``groups``, with those groups
+    (``AwaitingRecords``, whole)."""
+    return list(AwaitingRecords(course_id=course_id, groups=groups, today=today))

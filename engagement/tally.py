@@ -88,24 +88,34 @@ def _flag(condition: Q) -> Case:
     return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
+def due_flag(today: date) -> Case:
+    """An activity is due by ``today`` (``is_due``), as a true/false column."""
+    return _flag(Q(starts_at__lt=start_of_next_day(today)) | Q(due_on__lte=today))
+
+
+def recorded_alone_flag(today: date) -> Case:
+    """An activity's record has come in for everyone, whatever their marks and registers (an LMS
+    import after its date, or a task ``TASK_RECORD_DAYS`` days past due), as a true/false
+    column: ``is_recorded`` with no mark and no register, in SQL."""
+    return _flag(
+        Q(imported_on__gt=F("due_on"))
+        | Q(imported_on__gt=TruncDate("starts_at", tzinfo=_london()))
+        | Q(starts_at__isnull=True, due_on__lte=today - timedelta(days=TASK_RECORD_DAYS))
+    )
+
+
 def counted_activities(*, course_ids: list[int], today: date) -> QuerySet:
     """The required activities of the courses that count towards engagement, one row each: pk,
     course_id, group_id, ``w`` (the weight in hundredths), ``is_due`` (by ``today``) and
     ``recorded_alone``: its record has come in for everyone, whatever their marks and registers
     (an LMS import after its date, or a task ``TASK_RECORD_DAYS`` days past due)."""
-    due = Q(starts_at__lt=start_of_next_day(today)) | Q(due_on__lte=today)
-    recorded_alone = (
-        Q(imported_on__gt=F("due_on"))
-        | Q(imported_on__gt=TruncDate("starts_at", tzinfo=_london()))
-        | Q(starts_at__isnull=True, due_on__lte=today - timedelta(days=TASK_RECORD_DAYS))
-    )
     return (
         Activity.objects.filter(course_id__in=course_ids, required=True, counts_towards_engagement=True)
         .order_by()
         .annotate(
             w=Cast(Round(F("weight") * 100), IntegerField()),
-            is_due=_flag(due),
-            recorded_alone=_flag(recorded_alone),
+            is_due=due_flag(today),
+            recorded_alone=recorded_alone_flag(today),
         )
         .values("pk", "course_id", "group_id", "w", "is_due", "recorded_alone")
     )
